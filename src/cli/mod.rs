@@ -1,0 +1,65 @@
+//! The `superpose` command line: clap derive, one module per group of subcommands.
+//!
+//! The library knows nothing of argv; each subcommand validates its flags, calls the library and
+//! hands rows to [`output::emit`].
+
+pub mod list;
+pub mod output;
+pub mod theory;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+
+use output::Format;
+use superpose::error::Result;
+
+/// Feature superposition in sparse toy models: hypersphere packing theory, the θ_min law,
+/// closed-form gain, and the trained toy model `x' = ReLU(WᵀWx + b)`.
+#[derive(Debug, Parser)]
+#[command(name = "superpose", version, about, long_about = None)]
+pub struct Cli {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ball volumes, sphere areas, packing densities, Hermite constants, kissing numbers.
+    Packing(theory::PackingArgs),
+    /// The θ_min law for D directions in R^n (small-angle, chord and asymptotic forms).
+    Theta(theory::ThetaArgs),
+    /// Capacity D(θ): how many directions fit in R^n at separation θ.
+    Capacity(theory::CapacityArgs),
+}
+
+/// Runs the parsed command, writing rows to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    let f = cli.format;
+    match cli.command {
+        Command::Packing(a) => theory::packing(&a, f, out),
+        Command::Theta(a) => theory::theta(&a, f, out),
+        Command::Capacity(a) => theory::capacity(&a, f, out),
+    }
+}
+
+/// A list of counts from the command line (`2,3,4`, `4..1024:x2`; see [`list`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counts(pub Vec<usize>);
+
+/// A list of non-negative reals from the command line (see [`list`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reals(pub Vec<f64>);
+
+/// clap value parser for [`Counts`].
+pub fn counts(s: &str) -> std::result::Result<Counts, String> {
+    list::parse_counts(s).map(Counts)
+}
+
+/// clap value parser for [`Reals`].
+pub fn reals(s: &str) -> std::result::Result<Reals, String> {
+    list::parse_reals(s).map(Reals)
+}

@@ -1,0 +1,132 @@
+//! `packing`, `theta`, `capacity`: the theory calculator.
+
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+
+use super::output::{emit, Format};
+use super::{Counts, Reals};
+use superpose::error::Result;
+use superpose::packing::{hermite, kissing_row, xi, Status};
+use superpose::sphere::{ball_volume, ln_ball_volume, ln_sphere_area, sphere_area};
+use superpose::theta::{capacity as capacity_of, theta_min, Capacity, ThetaEstimate};
+
+/// `superpose packing --dims L`.
+#[derive(Debug, Args)]
+pub struct PackingArgs {
+    /// Packing dimensions d (list or range, e.g. `1..24` or `8,24,100`).
+    #[arg(long, value_parser = super::counts, default_value = "1..24")]
+    pub dims: Counts,
+}
+
+/// One row of `packing`.
+#[derive(Debug, Serialize)]
+pub struct PackingOut {
+    /// Packing dimension.
+    pub d: usize,
+    /// `V_d` (null when it under/overflows).
+    pub ball_volume: Option<f64>,
+    /// `ln V_d`.
+    pub log_ball_volume: f64,
+    /// `S_d`, area of the unit sphere `S^d ⊂ R^{d+1}` on which a d-dimensional packing lives.
+    pub sphere_area: Option<f64>,
+    /// `ln S_d`.
+    pub log_sphere_area: f64,
+    /// Density implied by `hermite`: `δ = V_d (γ/4)^{d/2}`.
+    pub density: Option<f64>,
+    /// `ln δ`.
+    pub log_density: f64,
+    /// Hermite constant `γ_d` (tabulated lattice, or the Minkowski–Hlawka bound).
+    pub hermite: f64,
+    /// Lower and upper figures of `γ_d`.
+    pub hermite_lower: f64,
+    /// Upper figure of `γ_d` (from an upper bound on any packing's density).
+    pub hermite_upper: f64,
+    /// `ξ_d = 2πe γ_d/d`.
+    pub xi: f64,
+    /// Kissing number, lower bound (null beyond the table).
+    pub kissing_lower: Option<u64>,
+    /// Kissing number, upper bound.
+    pub kissing_upper: Option<u64>,
+    /// Status of `hermite`: proven / best known / bound.
+    pub status: Status,
+}
+
+/// Runs `packing`.
+pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let rows = a
+        .dims
+        .0
+        .iter()
+        .map(|&d| {
+            let h = hermite(d)?;
+            let ln_delta = superpose::packing::ln_density_from_hermite(d, h.value.ln());
+            let k = kissing_row(d);
+            Ok(PackingOut {
+                d,
+                ball_volume: ball_volume(d as f64),
+                log_ball_volume: ln_ball_volume(d as f64),
+                sphere_area: sphere_area(d as f64 + 1.0),
+                log_sphere_area: ln_sphere_area(d as f64 + 1.0),
+                density: superpose::sphere::exp_checked(ln_delta),
+                log_density: ln_delta,
+                hermite: h.value,
+                hermite_lower: h.lower,
+                hermite_upper: h.upper,
+                xi: xi(d, h.value),
+                kissing_lower: k.map(|k| k.lower),
+                kissing_upper: k.map(|k| k.upper),
+                status: h.status,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    emit(&rows, f, out)
+}
+
+/// `superpose theta --dim n --directions L`.
+#[derive(Debug, Args)]
+pub struct ThetaArgs {
+    /// Model dimension n (directions live on S^{n−1}).
+    #[arg(long)]
+    pub dim: usize,
+    /// Numbers of directions D (list; `1e30` is fine).
+    #[arg(long, value_parser = super::reals)]
+    pub directions: Reals,
+}
+
+/// Runs `theta`.
+pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let rows: Vec<ThetaEstimate> = a
+        .directions
+        .0
+        .iter()
+        .map(|&d| theta_min(a.dim, d))
+        .collect::<Result<_>>()?;
+    emit(&rows, f, out)
+}
+
+/// `superpose capacity --dim n --theta t`.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Model dimension n (list allowed).
+    #[arg(long, value_parser = super::counts)]
+    pub dim: Counts,
+    /// Separation angles θ in radians (list), or degrees with `--degrees`.
+    #[arg(long, value_parser = super::reals, allow_hyphen_values = true)]
+    pub theta: Reals,
+    /// Read `--theta` in degrees.
+    #[arg(long)]
+    pub degrees: bool,
+}
+
+/// Runs `capacity`.
+pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let mut rows: Vec<Capacity> = Vec::new();
+    for &n in &a.dim.0 {
+        for &t in &a.theta.0 {
+            let t = if a.degrees { t.to_radians() } else { t };
+            rows.push(capacity_of(n, t)?);
+        }
+    }
+    emit(&rows, f, out)
+}

@@ -1,0 +1,35 @@
+//! # superpose
+//!
+//! The science of feature superposition in the toy model `x' = ReLU(WᵀWx + b)` in the limit of
+//! very sparse inputs: how many features fit in `n` dimensions, in what geometry, at what cost.
+//!
+//! ## Notation (SPEC §1)
+//!
+//! | symbol | meaning |
+//! |---|---|
+//! | `n` | model dimension; weight directions live on `S^{n−1} ⊂ R^n` |
+//! | `d = n − 1` | dimension of the packing problem on that sphere |
+//! | `N` | number of input features |
+//! | `E` | number of embedded features |
+//! | `m` | multiplicity (features sharing one direction) |
+//! | `D = E/m` | number of distinct directions |
+//! | `θ` | `θ_min`, angle from a direction to its nearest neighbour |
+//! | `c`, `k` | intercept `−b/|W|²` and slope `|W|²` of a feature's response |
+//! | `V_d`, `S_{n−1}` | unit-ball volume in `R^d`, unit-sphere area in `R^n` |
+//! | `δ_d`, `γ_d`, `ξ_d` | packing density, Hermite constant, `2πe γ_d / d` |
+//! | `l0 = 1/3` | L2 loss of a feature that is not embedded |
+//! | `g` | gain `(l0 − mean loss) · N` |
+//!
+//! ## Modules
+//!
+//! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
+//! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
+//! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+
+pub mod error;
+pub mod packing;
+pub mod prec;
+pub mod sphere;
+pub mod theta;
+
+pub use error::{Error, Result};
