@@ -25,9 +25,11 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`plot`] — the note's figures (plotters, PNG or SVG, embedded font).
 
 pub mod error;
 pub mod packing;
+pub mod plot;
 pub mod prec;
 pub mod sphere;
 pub mod theta;
