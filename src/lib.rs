@@ -31,6 +31,7 @@ pub mod error;
 pub mod packing;
 pub mod plot;
 pub mod prec;
+pub mod report;
 pub mod sphere;
 pub mod theta;
 

@@ -26,14 +26,14 @@ mod synthetic;
 mod theory;
 mod weights;
 
-pub use model::{nearest_angles, pairwise_angles, ModelView};
+pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use style::{palette, register_fonts, FONT};
 pub use sweep::{
-    AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig, HuberPoint, MultiplicityFig,
-    MultiplicityPoint, MultiplicitySeries, ThetaMinFig, ThetaMinSeries,
+    suboptimal, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig, HuberPoint,
+    MultiplicityFig, MultiplicityPoint, MultiplicitySeries, ThetaMinFig, ThetaMinSeries,
 };
 pub use theory::{AnalyticGainFig, GainCurve, GainPanel, ThetaDistributionFig};
-pub use weights::{InterceptFig, InterceptModel, Superposition};
+pub use weights::{median, InterceptFig, InterceptModel, Superposition};
 
 use std::path::{Path, PathBuf};
 

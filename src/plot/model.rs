@@ -95,6 +95,42 @@ pub fn pairwise_angles(dirs: &[Vec<f64>]) -> Vec<f64> {
     out
 }
 
+/// Groups the embedded features of `view` into directions: features whose unit directions are
+/// within `threshold` radians of each other are linked, and a direction is a connected
+/// component (single linkage). Groups are sorted by their smallest feature index.
+pub fn direction_groups(view: &ModelView, threshold: f64) -> Vec<Vec<usize>> {
+    let emb: Vec<(usize, Vec<f64>)> = view
+        .embedded_indices()
+        .into_iter()
+        .filter_map(|i| Some((i, view.direction(i)?)))
+        .collect();
+    let mut parent: Vec<usize> = (0..emb.len()).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let cos_t = threshold.cos();
+    for a in 0..emb.len() {
+        for b in a + 1..emb.len() {
+            if dot(&emb[a].1, &emb[b].1) >= cos_t {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (a, (i, _)) in emb.iter().enumerate() {
+        let r = root(&mut parent, a);
+        groups.entry(r).or_default().push(*i);
+    }
+    groups.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +159,6 @@ mod tests {
         p.sort_by(f64::total_cmp);
         assert_eq!(p, vec![0.0, FRAC_PI_2, FRAC_PI_2]);
         assert_eq!(nearest_angles(&[vec![1.0, 0.0]]), vec![PI]);
+        assert_eq!(direction_groups(&m, 0.01), vec![vec![0, 1], vec![2]]);
     }
 }

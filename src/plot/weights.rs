@@ -204,7 +204,7 @@ impl Figure for Superposition {
 }
 
 /// Median of finite values (`None` if there are none).
-pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return None;
