@@ -32,6 +32,7 @@ pub mod packing;
 pub mod plot;
 pub mod prec;
 pub mod report;
+pub mod reproduce;
 pub mod sphere;
 pub mod theta;
 

@@ -33,7 +33,7 @@ pub use sweep::{
     MultiplicityFig, MultiplicityPoint, MultiplicitySeries, ThetaMinFig, ThetaMinSeries,
 };
 pub use theory::{AnalyticGainFig, GainCurve, GainPanel, ThetaDistributionFig};
-pub use weights::{median, InterceptFig, InterceptModel, Superposition};
+pub use weights::{median, pick as pick_spread, InterceptFig, InterceptModel, Superposition};
 
 use std::path::{Path, PathBuf};
 

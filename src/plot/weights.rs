@@ -10,7 +10,7 @@ use super::{de, tick, Figure, ModelView};
 use plotters::style::colors::TRANSPARENT;
 
 /// Picks at most `k` indices out of `0..len`, evenly spread, always keeping the first and last.
-pub(crate) fn pick(len: usize, k: usize) -> Vec<usize> {
+pub fn pick(len: usize, k: usize) -> Vec<usize> {
     if len <= k {
         return (0..len).collect();
     }

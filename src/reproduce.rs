@@ -1,0 +1,487 @@
+//! From a finished sweep folder to the note's figures and the report.
+//!
+//! Folder layout (written by `toy::sweep` and `superpose reproduce`):
+//!
+//! ```text
+//! DIR/models/n{n}_N{N}.json           the L2 sweep, one file per model
+//! DIR/huber/delta{δ}/models/*.json    the Huber δ sweep (reproduce only)
+//! DIR/figures/*.png                   the figures
+//! DIR/report.md, DIR/claims.json      the report
+//! ```
+//!
+//! A model file holds `{config, report, diagnostics, model: {n, features, w, b, loss}}`; this
+//! module reads it as JSON, so it needs only the file format, not the trainer's types.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::plot::{
+    self, median, nearest_angles, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig,
+    HuberPoint, InterceptFig, InterceptModel, ModelView, MultiplicityFig, MultiplicityPoint,
+    MultiplicitySeries, Superposition, ThetaDistributionFig, ThetaMinFig, ThetaMinSeries,
+};
+use crate::report::{HuberFacts, ModelFacts};
+
+/// One trained model read from a sweep folder.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Weights and biases.
+    pub view: ModelView,
+    /// Gain `(1/3 − L)·N` as reported by the trainer (for non-L2 losses: `(l0 − L)·N`).
+    pub gain: f64,
+    /// Loss function name (`l2`, `huber:0.5`, …).
+    pub loss: String,
+    /// The trainer's report object (SPEC §5 keys).
+    pub report: Value,
+    /// Facts computed from the weights (directions grouped by the trainer when it lists them).
+    pub facts: ModelFacts,
+}
+
+fn parse_err(path: &Path, why: impl Into<String>) -> Error {
+    Error::parse(path.display().to_string(), why)
+}
+
+fn f64_of(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+/// Direction groups listed by the trainer's diagnostics, if present: an array under
+/// `diagnostics.directions` whose elements carry member feature indices under `members` or
+/// `features`.
+fn groups_of(diag: &Value) -> Option<Vec<Vec<usize>>> {
+    let dirs = diag.get("directions")?.as_array()?;
+    dirs.iter()
+        .map(|d| {
+            let m = d.get("members").or_else(|| d.get("features"))?.as_array()?;
+            m.iter().map(|i| i.as_u64().map(|i| i as usize)).collect()
+        })
+        .collect()
+}
+
+/// Reads one model file.
+pub fn read_model(path: &Path) -> Result<Trained> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| parse_err(path, e.to_string()))?;
+    let model = v.get("model").unwrap_or(&v);
+    let n = model
+        .get("n")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| parse_err(path, "missing model.n"))? as usize;
+    let w: Vec<Vec<f64>> = model
+        .get("w")
+        .and_then(Value::as_array)
+        .ok_or_else(|| parse_err(path, "missing model.w"))?
+        .iter()
+        .map(|col| {
+            col.as_array()
+                .and_then(|c| c.iter().map(f64_of).collect::<Option<Vec<f64>>>())
+                .filter(|c| c.len() == n)
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| parse_err(path, "model.w must be N arrays of n numbers"))?;
+    let b: Vec<f64> = model
+        .get("b")
+        .and_then(Value::as_array)
+        .and_then(|b| b.iter().map(f64_of).collect::<Option<Vec<f64>>>())
+        .filter(|b| b.len() == w.len())
+        .ok_or_else(|| parse_err(path, "model.b must be N numbers"))?;
+    let report = v.get("report").cloned().unwrap_or(Value::Null);
+    let gain = report
+        .get("gain")
+        .and_then(f64_of)
+        .ok_or_else(|| parse_err(path, "missing report.gain"))?;
+    let loss = model
+        .get("loss")
+        .or_else(|| report.get("loss_fn"))
+        .map(|l| match l {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| "l2".into());
+    let view = ModelView { n, w, b };
+    let groups = v.get("diagnostics").and_then(groups_of);
+    let facts = ModelFacts::from_model(&view, gain, groups);
+    Ok(Trained {
+        view,
+        gain,
+        loss,
+        report,
+        facts,
+    })
+}
+
+/// Reads every `*.json` under `dir/models`, sorted by (n, N).
+pub fn read_sweep(dir: &Path) -> Result<Vec<Trained>> {
+    let models = dir.join("models");
+    let rd = std::fs::read_dir(&models).map_err(|e| Error::io(&models, e))?;
+    let mut paths: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut out = paths
+        .iter()
+        .map(|p| read_model(p))
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|t| (t.view.n, t.view.features()));
+    Ok(out)
+}
+
+/// Folder name of one δ of the Huber sweep.
+pub fn huber_dir(dir: &Path, delta: f64) -> PathBuf {
+    dir.join("huber").join(format!("delta{delta}"))
+}
+
+/// Reads the Huber sweep under `dir/huber/delta*/`: `(δ, model)` pairs.
+pub fn read_huber(dir: &Path) -> Result<Vec<(f64, Trained)>> {
+    let root = dir.join("huber");
+    let rd = std::fs::read_dir(&root).map_err(|e| Error::io(&root, e))?;
+    let mut out = Vec::new();
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(delta) = name
+            .strip_prefix("delta")
+            .and_then(|d| d.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        for t in read_sweep(&e.path())? {
+            out.push((delta, t));
+        }
+    }
+    out.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(a.1.view.features().cmp(&b.1.view.features()))
+    });
+    Ok(out)
+}
+
+/// Huber facts of the Huber sweep.
+pub fn huber_facts(h: &[(f64, Trained)]) -> Vec<HuberFacts> {
+    h.iter()
+        .map(|(d, t)| HuberFacts {
+            delta: *d,
+            features: t.facts.features,
+            embedded_fraction: t.facts.embedded_fraction(),
+            directions: t.facts.directions,
+            mean_multiplicity: t.facts.mean_multiplicity,
+        })
+        .collect()
+}
+
+fn of_n(models: &[Trained], n: usize) -> Vec<&Trained> {
+    models.iter().filter(|t| t.view.n == n).collect()
+}
+
+fn dims(models: &[Trained]) -> Vec<usize> {
+    let mut v: Vec<usize> = models.iter().map(|t| t.view.n).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn need(what: &str, ok: bool) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "sweep folder",
+            format!("no trained models for the {what} figure"),
+        ))
+    }
+}
+
+/// `superposition_2d` / `_3d`: up to 6 models of dimension `n`, spread over N.
+pub fn superposition(models: &[Trained], n: usize) -> Result<Superposition> {
+    let v = of_n(models, n);
+    need(&format!("superposition_{n}d"), !v.is_empty())?;
+    let chosen = crate::plot::pick_spread(v.len(), 6);
+    Ok(Superposition {
+        n,
+        models: chosen.into_iter().map(|i| v[i].view.clone()).collect(),
+    })
+}
+
+/// `theta_min`: every n of the sweep, with the θ_min law at D = N.
+pub fn theta_min(models: &[Trained]) -> Result<ThetaMinFig> {
+    need("theta_min", !models.is_empty())?;
+    Ok(ThetaMinFig {
+        series: dims(models)
+            .into_iter()
+            .map(|n| {
+                let v = of_n(models, n);
+                ThetaMinSeries {
+                    n,
+                    models: v
+                        .iter()
+                        .map(|t| (t.facts.features, t.facts.theta_min.clone()))
+                        .collect(),
+                    law: v
+                        .iter()
+                        .filter_map(|t| {
+                            let nf = t.facts.features;
+                            let e = crate::theta::theta_min(n, nf as f64).ok()?;
+                            Some((nf, e.theta, e.theta_upper))
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    })
+}
+
+fn low_dims(models: &[Trained]) -> Vec<usize> {
+    let d: Vec<usize> = dims(models)
+        .into_iter()
+        .filter(|n| *n == 3 || *n == 4)
+        .collect();
+    if d.is_empty() {
+        dims(models).into_iter().take(2).collect()
+    } else {
+        d
+    }
+}
+
+/// `multiplicity`: n = 3, 4 (or the lowest two dimensions present).
+pub fn multiplicity(models: &[Trained]) -> Result<MultiplicityFig> {
+    need("multiplicity", !models.is_empty())?;
+    Ok(MultiplicityFig {
+        series: low_dims(models)
+            .into_iter()
+            .map(|n| MultiplicitySeries {
+                n,
+                points: of_n(models, n)
+                    .iter()
+                    .map(|t| MultiplicityPoint {
+                        features: t.facts.features,
+                        embedded: t.facts.embedded,
+                        directions: t.facts.directions,
+                        mean_multiplicity: t.facts.mean_multiplicity,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// `amplitudes`: n = 3, 4 (or the lowest two dimensions present).
+pub fn amplitudes(models: &[Trained]) -> Result<AmplitudesFig> {
+    need("amplitudes", !models.is_empty())?;
+    Ok(AmplitudesFig {
+        series: low_dims(models)
+            .into_iter()
+            .map(|n| AmplitudesSeries {
+                n,
+                models: of_n(models, n)
+                    .iter()
+                    .map(|t| (t.facts.features, t.facts.amplitudes.clone()))
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// The model shown in `theta_distribution`: the non-degenerate model with the most
+/// directions among n ≥ 4 (falling back to any model), larger n on ties.
+pub fn distribution_model(models: &[Trained]) -> Option<&Trained> {
+    let key = |t: &&Trained| (t.facts.directions, t.view.n);
+    models
+        .iter()
+        .filter(|t| t.view.n >= 4 && t.facts.non_degenerate())
+        .max_by_key(key)
+        .or_else(|| models.iter().max_by_key(key))
+}
+
+/// `theta_distribution`.
+pub fn theta_distribution(models: &[Trained]) -> Result<ThetaDistributionFig> {
+    let t = distribution_model(models);
+    need(
+        "theta_distribution",
+        t.is_some_and(|t| !t.facts.pairwise.is_empty()),
+    )?;
+    let t = t.expect("checked above");
+    Ok(ThetaDistributionFig {
+        n: t.view.n,
+        features: t.facts.features,
+        angles: t.facts.pairwise.clone(),
+        theta_min: t.facts.theta_min_median,
+        bins: 90,
+    })
+}
+
+/// `intercept`: the largest dimension of the sweep (8 in the note); `finite(N)` gives the
+/// finite-neighbour optimum's intercept.
+pub fn intercept(
+    models: &[Trained],
+    finite: &dyn Fn(usize, usize) -> Option<f64>,
+) -> Result<InterceptFig> {
+    let n = dims(models).into_iter().max();
+    need("intercept", n.is_some())?;
+    let n = n.expect("checked above");
+    Ok(InterceptFig {
+        n,
+        models: of_n(models, n)
+            .into_iter()
+            .map(|t| InterceptModel {
+                model: t.view.clone(),
+                cos_theta_min: median(
+                    nearest_angles(&t.view.embedded_directions())
+                        .into_iter()
+                        .filter(|a| *a > crate::report::SAME_DIRECTION)
+                        .collect(),
+                )
+                .map_or(t.facts.cos_theta_min_median, f64::cos),
+                finite_neighbour: finite(n, t.facts.features),
+            })
+            .collect(),
+    })
+}
+
+/// `training_inefficiency`; `optimum(n, N)` gives the symmetric optimum's gain.
+pub fn training_inefficiency(
+    models: &[Trained],
+    optimum: &dyn Fn(usize, usize) -> Option<f64>,
+) -> Result<GainFig> {
+    need("training_inefficiency", !models.is_empty())?;
+    Ok(GainFig {
+        series: dims(models)
+            .into_iter()
+            .map(|n| {
+                let v = of_n(models, n);
+                GainSeries {
+                    n,
+                    points: v.iter().map(|t| (t.facts.features, t.gain)).collect(),
+                    optimum: v
+                        .iter()
+                        .filter_map(|t| Some((t.facts.features, optimum(n, t.facts.features)?)))
+                        .collect(),
+                }
+            })
+            .collect(),
+    })
+}
+
+/// `huber`.
+pub fn huber(h: &[(f64, Trained)]) -> Result<HuberFig> {
+    need("huber", !h.is_empty())?;
+    Ok(HuberFig {
+        n: h[0].1.view.n,
+        points: huber_facts(h)
+            .into_iter()
+            .map(|f| HuberPoint {
+                delta: f.delta,
+                features: f.features,
+                embedded_fraction: f.embedded_fraction,
+                directions: f.directions,
+                mean_multiplicity: f.mean_multiplicity,
+            })
+            .collect(),
+    })
+}
+
+/// Draws figure `name` from a sweep folder into `out`. `analytic` draws `analytic_gain`
+/// (theory only); `finite` and `optimum` supply the symmetric theory.
+pub fn draw_from_dir(
+    name: &str,
+    dir: Option<&Path>,
+    out: &Path,
+    theory: &dyn Fn(&str, &Path) -> Result<bool>,
+    finite: &dyn Fn(usize, usize) -> Option<f64>,
+    optimum: &dyn Fn(usize, usize) -> Option<f64>,
+) -> Result<()> {
+    if !plot::NAMES.contains(&name) {
+        return Err(Error::invalid(
+            "figure",
+            format!(
+                "unknown figure {name:?} (one of: {})",
+                plot::NAMES.join(", ")
+            ),
+        ));
+    }
+    plot::kind_of(out)?;
+    if theory(name, out)? {
+        return Ok(());
+    }
+    let dir = dir.ok_or_else(|| {
+        Error::invalid(
+            "--dir",
+            format!("figure {name} needs --dir SWEEP_DIR (a folder written by `superpose sweep` or `superpose reproduce`)"),
+        )
+    })?;
+    if name == "huber" {
+        return plot::save(&huber(&read_huber(dir)?)?, out);
+    }
+    let models = read_sweep(dir)?;
+    match name {
+        "superposition_2d" => plot::save(&superposition(&models, 2)?, out),
+        "superposition_3d" => plot::save(&superposition(&models, 3)?, out),
+        "theta_min" => plot::save(&theta_min(&models)?, out),
+        "multiplicity" => plot::save(&multiplicity(&models)?, out),
+        "amplitudes" => plot::save(&amplitudes(&models)?, out),
+        "theta_distribution" => plot::save(&theta_distribution(&models)?, out),
+        "intercept" => plot::save(&intercept(&models, finite)?, out),
+        "training_inefficiency" => plot::save(&training_inefficiency(&models, optimum)?, out),
+        other => Err(Error::invalid("figure", format!("{other} needs no sweep"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_model(dir: &Path, n: usize, nf: usize, gain: f64) {
+        let m = crate::plot::ModelView {
+            n,
+            w: (0..nf)
+                .map(|i| {
+                    let a = i as f64 * std::f64::consts::TAU / nf as f64;
+                    let mut v = vec![0.0; n];
+                    v[0] = a.cos();
+                    v[1] = a.sin();
+                    v
+                })
+                .collect(),
+            b: vec![-0.3; nf],
+        };
+        let j = serde_json::json!({
+            "config": {"n": n, "features": nf},
+            "report": {"n": n, "features": nf, "gain": gain, "loss": "l2"},
+            "diagnostics": {},
+            "model": {"n": n, "features": nf, "w": m.w, "b": m.b, "loss": "l2"},
+        });
+        std::fs::create_dir_all(dir.join("models")).unwrap();
+        std::fs::write(
+            dir.join(format!("models/n{n}_N{nf}.json")),
+            serde_json::to_string(&j).unwrap(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn reads_a_sweep_folder_and_draws_from_it() {
+        let d = tempfile::tempdir().unwrap();
+        for nf in [4, 8, 16] {
+            write_model(d.path(), 2, nf, nf as f64 / 10.0);
+            write_model(d.path(), 3, nf, nf as f64 / 8.0);
+        }
+        let m = read_sweep(d.path()).unwrap();
+        assert_eq!(m.len(), 6);
+        assert_eq!((m[0].view.n, m[0].view.features()), (2, 4));
+        assert_eq!(m[2].facts.directions, 16);
+        let no = |_: &str, _: &Path| Ok(false);
+        let none = |_: usize, _: usize| None;
+        for name in ["superposition_2d", "theta_min", "training_inefficiency"] {
+            let out = d.path().join(format!("{name}.png"));
+            draw_from_dir(name, Some(d.path()), &out, &no, &none, &none).unwrap();
+            assert!(out.is_file());
+        }
+        // Missing --dir, unknown name, bad file: errors.
+        let out = d.path().join("x.png");
+        assert!(draw_from_dir("theta_min", None, &out, &no, &none, &none).is_err());
+        assert!(draw_from_dir("nope", Some(d.path()), &out, &no, &none, &none).is_err());
+        std::fs::write(d.path().join("models/bad.json"), "{").unwrap();
+        assert!(read_sweep(d.path()).is_err());
+    }
+}
