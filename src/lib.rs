@@ -25,7 +25,10 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
+//!   Tammes) and the θ law's ratio to their true minimal angles.
 
+pub mod codes;
 pub mod error;
 pub mod packing;
 pub mod prec;

@@ -34,6 +34,8 @@ pub enum Command {
     Theta(theory::ThetaArgs),
     /// Capacity D(θ): how many directions fit in R^n at separation θ.
     Capacity(theory::CapacityArgs),
+    /// Known optimal spherical codes against the θ law (ratios of predicted to true angle).
+    Codes(theory::CodesArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -43,6 +45,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Packing(a) => theory::packing(&a, f, out),
         Command::Theta(a) => theory::theta(&a, f, out),
         Command::Capacity(a) => theory::capacity(&a, f, out),
+        Command::Codes(a) => theory::codes(&a, f, out),
     }
 }
 
