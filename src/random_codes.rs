@@ -115,15 +115,19 @@ pub fn ln_abs_cos_cdf(n: usize, t: f64) -> Result<(f64, f64)> {
             format!("needs n ≥ 2 and 0 < t < 1 (n = {n}, t = {t})"),
         ));
     }
-    let b = 0.5 * (n as f64 - 1.0);
     let t2 = t * t;
-    let ln_t2 = 2.0 * t.ln();
-    let ln_1mt2 = (-t2).ln_1p();
+    ln_cdf_parts(n, t2, 2.0 * t.ln(), 1.0 - t2, (-t2).ln_1p())
+}
+
+/// Core of [`ln_abs_cos_cdf`] from `t²`, `ln t²`, `s² = 1 − t²` and `ln s²`, each supplied
+/// accurately by the caller (an angle gives `s² = sin²θ` without cancellation).
+fn ln_cdf_parts(n: usize, t2: f64, ln_t2: f64, s2: f64, ln_s2: f64) -> Result<(f64, f64)> {
+    let b = 0.5 * (n as f64 - 1.0);
     if t2 < 3.0 / (n as f64 + 4.0) {
-        let ln_f = ln_beta_reg_cf(0.5, b, t2, ln_t2, ln_1mt2)?.min(0.0);
+        let ln_f = ln_beta_reg_cf(0.5, b, t2, ln_t2, ln_s2)?.min(0.0);
         Ok((ln_f, ln_one_minus_exp(ln_f)))
     } else {
-        let ln_q = ln_beta_reg_cf(b, 0.5, 1.0 - t2, ln_1mt2, ln_t2)?.min(0.0);
+        let ln_q = ln_beta_reg_cf(b, 0.5, s2, ln_s2, ln_t2)?.min(0.0);
         Ok((ln_one_minus_exp(ln_q), ln_q))
     }
 }
@@ -286,6 +290,71 @@ pub fn expected_max_abs_cos(n: usize, features: f64) -> Result<f64> {
     Ok(total.clamp(0.0, 1.0))
 }
 
+/// `ln μ(θ)`, the log of the normalised measure of a spherical cap of angular radius
+/// `0 < θ ≤ π/2` on `S^{n−1}` (`n ≥ 2`).
+///
+/// # Formula
+///
+/// `μ(θ) = P(⟨u, e_1⟩ ≥ cos θ) = ½ q(cos θ) = ½ I_{sin²θ}((n−1)/2, ½)`.
+pub fn ln_cap_measure(n: usize, theta: f64) -> Result<f64> {
+    if n < 2 || !(theta > 0.0 && theta <= std::f64::consts::FRAC_PI_2) {
+        return Err(Error::invalid(
+            "cap",
+            format!("needs n ≥ 2 and 0 < θ ≤ π/2 (n = {n}, θ = {theta})"),
+        ));
+    }
+    let (s, t) = theta.sin_cos();
+    if t <= 0.0 {
+        return Ok(-std::f64::consts::LN_2);
+    }
+    let ln_q = ln_cdf_parts(n, t * t, 2.0 * t.ln(), s * s, 2.0 * s.ln())?.1;
+    Ok(ln_q - std::f64::consts::LN_2)
+}
+
+/// `ln` of the greedy (saturation) lower bound on the number of points on `S^{n−1}` with
+/// pairwise angles at least `θ`, `0 < θ ≤ π/2`: a rigorous lower bound on the capacity.
+///
+/// # Formula
+///
+/// `A(n, θ) ≥ 1/μ(θ)`: in a maximal code, the caps of angular radius `θ` around its points cover
+/// the sphere (Chabauty 1953, Shannon 1959, Wyner 1965; `bounds.md` §5).
+pub fn ln_capacity_greedy(n: usize, theta: f64) -> Result<f64> {
+    Ok(-ln_cap_measure(n, theta)?)
+}
+
+/// The greedy lower bound on the best minimal angle of `D` points on `S^{n−1}` (`n ≥ 2`,
+/// `D ≥ 2`): some code of `D` points has minimal angle at least this.
+///
+/// # Formula
+///
+/// `θ_g` solves `μ(θ_g) = 1/D` (then `A(n, θ_g) ≥ D` by [`ln_capacity_greedy`]); `D = 2` gives
+/// `π` (two antipodal points). Found by bisection on `ln μ`. In terms of `|cos|`,
+/// `q(cos θ_g) = 2/D`, next to the random code's `(N−1) q(t) ≈ 1`: the greedy guarantee and
+/// the random baseline sit at nearly the same angle.
+pub fn theta_greedy(n: usize, directions: f64) -> Result<f64> {
+    check(n, directions)?;
+    if n < 2 {
+        return Err(Error::invalid("dimension n", "needs n ≥ 2"));
+    }
+    if directions <= 2.0 {
+        return Ok(std::f64::consts::PI);
+    }
+    let target = -directions.ln();
+    let (mut lo, mut hi) = (0.0f64, std::f64::consts::FRAC_PI_2);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if ln_cap_measure(n, mid)? > target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(lo)
+}
+
 /// Monte Carlo estimate of [`expected_max_abs_cos`]: `trials` independent sets of `N` Gaussian
 /// vectors (normalised) in `R^n`, seeded ChaCha8. Returns `(mean, standard error)`, where each
 /// trial contributes the average over its `N` vectors of the largest `|cos|` to the others, and
@@ -431,6 +500,35 @@ mod tests {
         let a = expected_max_abs_cos(1_000_000, 1e13).unwrap();
         let b = expected_max_abs_cos(100_000, 1e13).unwrap();
         assert!(a.is_finite() && a < b);
+    }
+
+    /// Cap measures against closed forms: `n = 3`, `μ(θ) = (1 − cos θ)/2` (Archimedes); `n = 2`,
+    /// `μ(θ) = θ/π`; the greedy bound against codes it must not beat (the simplex and
+    /// cross-polytope are optimal, so `θ_g ≤` their angle) and the n = 3 closed form
+    /// `cos θ_g = 1 − 2/D`.
+    #[test]
+    fn greedy_bound() {
+        for th in [1e-9f64, 0.1, 0.7, 1.5] {
+            // ½(1 − cos θ) = sin²(θ/2), written so that tiny θ keeps its digits.
+            assert_close(
+                ln_cap_measure(3, th).unwrap().exp(),
+                (0.5 * th).sin().powi(2),
+                1e-12,
+            );
+            assert_close(ln_cap_measure(2, th).unwrap().exp(), th / PI, 1e-12);
+        }
+        for d in [3.0, 10.0, 1e6] {
+            assert_close(theta_greedy(3, d).unwrap().cos(), 1.0 - 2.0 / d, 1e-9);
+        }
+        for n in [3usize, 8, 24, 100] {
+            assert!(theta_greedy(n, (n + 1) as f64).unwrap() <= (-1.0 / n as f64).acos());
+            assert!(theta_greedy(n, (2 * n) as f64).unwrap() <= PI / 2.0);
+        }
+        // E8: 240 points at 60° exist; greedy guarantees less.
+        assert!(theta_greedy(8, 240.0).unwrap() < PI / 3.0);
+        assert!(ln_capacity_greedy(8, PI / 3.0).unwrap() < 240f64.ln());
+        let t = theta_greedy(1_000_000, 1e13).unwrap();
+        assert!(t.is_finite() && t > 1.5 && t < PI / 2.0);
     }
 
     #[test]

@@ -152,6 +152,10 @@ pub struct Capacity {
     pub log10_directions_low: f64,
     /// `log10 D` with the chord law and the upper figure of `γ`.
     pub log10_directions_high: f64,
+    /// Rigorous lower bound on `log10 D`: the greedy (saturation) bound `A(n, θ) ≥ 1/μ(θ)`
+    /// ([`crate::random_codes::ln_capacity_greedy`]); `None` for `θ > π/2`. Where the law falls
+    /// below it (large n, θ ≳ 1 rad) the small-angle law is too pessimistic.
+    pub log10_directions_greedy: Option<f64>,
     /// Source of `γ`.
     pub source: Status,
 }
@@ -195,6 +199,11 @@ pub fn capacity(n: usize, theta: f64) -> Result<Capacity> {
         log10_directions_chord: chord / LN_10,
         log10_directions_low: ln_capacity_at(n, h.lower, theta / 2.0) / LN_10,
         log10_directions_high: ln_capacity_at(n, h.upper, 2.0 * (theta / 4.0).sin()) / LN_10,
+        log10_directions_greedy: if theta <= PI / 2.0 {
+            Some(crate::random_codes::ln_capacity_greedy(n, theta)? / LN_10)
+        } else {
+            None
+        },
         source: h.status,
     })
 }

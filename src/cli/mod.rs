@@ -3,6 +3,7 @@
 //! The library knows nothing of argv; each subcommand validates its flags, calls the library and
 //! hands rows to [`output::emit`].
 
+pub mod extrapolate;
 pub mod list;
 pub mod output;
 pub mod theory;
@@ -36,6 +37,9 @@ pub enum Command {
     Capacity(theory::CapacityArgs),
     /// Known optimal spherical codes against the θ law (ratios of predicted to true angle).
     Codes(theory::CodesArgs),
+    /// θ, capacity and gain at large n with the density-bound and ξ bands, beside the
+    /// random-code baseline.
+    Extrapolate(extrapolate::ExtrapolateArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -46,6 +50,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Theta(a) => theory::theta(&a, f, out),
         Command::Capacity(a) => theory::capacity(&a, f, out),
         Command::Codes(a) => theory::codes(&a, f, out),
+        Command::Extrapolate(a) => extrapolate::extrapolate(&a, f, out),
     }
 }
 

@@ -94,13 +94,35 @@ pub struct ThetaArgs {
     pub directions: Reals,
 }
 
+/// One row of `theta`: the law's estimate and the greedy guarantee.
+#[derive(Debug, Serialize)]
+pub struct ThetaOut {
+    /// The θ law (all forms).
+    #[serde(flatten)]
+    pub estimate: ThetaEstimate,
+    /// Rigorous lower bound on the best code's minimal angle (greedy: μ(θ) = 1/D; null for
+    /// D < 2).
+    pub theta_greedy: Option<f64>,
+}
+
 /// Runs `theta`.
 pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let rows: Vec<ThetaEstimate> = a
+    let rows: Vec<ThetaOut> = a
         .directions
         .0
         .iter()
-        .map(|&d| theta_min(a.dim, d))
+        .map(|&d| {
+            let estimate = theta_min(a.dim, d)?;
+            let theta_greedy = if d >= 2.0 {
+                Some(superpose::random_codes::theta_greedy(a.dim, d)?)
+            } else {
+                None
+            };
+            Ok(ThetaOut {
+                estimate,
+                theta_greedy,
+            })
+        })
         .collect::<Result<_>>()?;
     emit(&rows, f, out)
 }
