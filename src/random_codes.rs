@@ -539,4 +539,24 @@ mod tests {
         assert!(expected_max_abs_cos(3, f64::INFINITY).is_err());
         assert_eq!(expected_max_abs_cos(1, 10.0).unwrap(), 1.0);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// More vectors, larger expected nearest |cos|; more dimensions, smaller.
+            #[test]
+            fn monotone(n in 2usize..20_000, ln_n in 0.7f64..30.0, f in 1.5f64..100.0) {
+                let big = ln_n.exp();
+                let e1 = expected_max_abs_cos(n, big).unwrap();
+                let e2 = expected_max_abs_cos(n, big * f).unwrap();
+                prop_assert!(e2 > e1 && e2 <= 1.0 && e1 > 0.0);
+                let e3 = expected_max_abs_cos(n + 1 + n / 4, big).unwrap();
+                prop_assert!(e3 < e1);
+            }
+        }
+    }
 }
