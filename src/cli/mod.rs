@@ -3,6 +3,7 @@
 //! The library knows nothing of argv; each subcommand validates its flags, calls the library and
 //! hands rows to [`output::emit`].
 
+pub mod extrapolate;
 pub mod list;
 pub mod output;
 pub mod theory;
@@ -34,6 +35,11 @@ pub enum Command {
     Theta(theory::ThetaArgs),
     /// Capacity D(θ): how many directions fit in R^n at separation θ.
     Capacity(theory::CapacityArgs),
+    /// Known optimal spherical codes against the θ law (ratios of predicted to true angle).
+    Codes(theory::CodesArgs),
+    /// θ, capacity and gain at large n with the density-bound and ξ bands, beside the
+    /// random-code baseline.
+    Extrapolate(extrapolate::ExtrapolateArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -43,6 +49,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Packing(a) => theory::packing(&a, f, out),
         Command::Theta(a) => theory::theta(&a, f, out),
         Command::Capacity(a) => theory::capacity(&a, f, out),
+        Command::Codes(a) => theory::codes(&a, f, out),
+        Command::Extrapolate(a) => extrapolate::extrapolate(&a, f, out),
     }
 }
 

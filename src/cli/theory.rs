@@ -94,13 +94,35 @@ pub struct ThetaArgs {
     pub directions: Reals,
 }
 
+/// One row of `theta`: the law's estimate and the greedy guarantee.
+#[derive(Debug, Serialize)]
+pub struct ThetaOut {
+    /// The θ law (all forms).
+    #[serde(flatten)]
+    pub estimate: ThetaEstimate,
+    /// Rigorous lower bound on the best code's minimal angle (greedy: μ(θ) = 1/D; null for
+    /// D < 2).
+    pub theta_greedy: Option<f64>,
+}
+
 /// Runs `theta`.
 pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let rows: Vec<ThetaEstimate> = a
+    let rows: Vec<ThetaOut> = a
         .directions
         .0
         .iter()
-        .map(|&d| theta_min(a.dim, d))
+        .map(|&d| {
+            let estimate = theta_min(a.dim, d)?;
+            let theta_greedy = if d >= 2.0 {
+                Some(superpose::random_codes::theta_greedy(a.dim, d)?)
+            } else {
+                None
+            };
+            Ok(ThetaOut {
+                estimate,
+                theta_greedy,
+            })
+        })
         .collect::<Result<_>>()?;
     emit(&rows, f, out)
 }
@@ -126,6 +148,63 @@ pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> 
         for &t in &a.theta.0 {
             let t = if a.degrees { t.to_radians() } else { t };
             rows.push(capacity_of(n, t)?);
+        }
+    }
+    emit(&rows, f, out)
+}
+
+/// `superpose codes [--dims L]`.
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Dimensions n (list or range, n ≥ 2). Each n lists its simplex and cross-polytope; n = 2
+    /// adds polygons, n = 3 the Tammes table, n = 4 the 24-cell and 600-cell, n = 8 the E8 roots.
+    #[arg(long, value_parser = super::counts, default_value = "2,3,4,8")]
+    pub dims: Counts,
+}
+
+/// One row of `codes`.
+#[derive(Debug, Serialize)]
+pub struct CodesOut {
+    /// Dimension n.
+    pub n: usize,
+    /// Name of the code.
+    pub name: String,
+    /// Number of points D.
+    pub points: usize,
+    /// The code's minimal angle.
+    pub theta_true: f64,
+    /// Small-angle θ law for (n, D).
+    pub theta: f64,
+    /// Chord θ law.
+    pub theta_upper: f64,
+    /// theta / theta_true.
+    pub ratio: f64,
+    /// theta_upper / theta_true.
+    pub ratio_upper: f64,
+    /// Status of the code: proven (optimal) or best known.
+    pub status: Status,
+    /// Source of γ_{n−1} in the law.
+    pub law_source: Status,
+}
+
+/// Runs `codes`.
+pub fn codes(a: &CodesArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let mut rows = Vec::new();
+    for &n in &a.dims.0 {
+        for c in superpose::codes::known_codes(n)? {
+            let r = superpose::codes::compare(&c)?;
+            rows.push(CodesOut {
+                n: r.n,
+                name: r.name,
+                points: r.points,
+                theta_true: r.theta_true,
+                theta: r.theta,
+                theta_upper: r.theta_upper,
+                ratio: r.ratio,
+                ratio_upper: r.ratio_upper,
+                status: r.status,
+                law_source: r.law_source,
+            });
         }
     }
     emit(&rows, f, out)
