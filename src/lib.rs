@@ -26,6 +26,8 @@
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
 //! * [`plot`] — the note's figures (plotters, PNG or SVG, embedded font).
+//! * [`report`] — the note's ten claims, measured and judged by stated rules.
+//! * [`reproduce`] — sweep folders to figures and report.
 //! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
 //!   Tammes) and the θ law's ratio to their true minimal angles.
 //! * [`random_codes`] — the random-code baseline: expected largest |cos| to the nearest of N

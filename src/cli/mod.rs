@@ -4,6 +4,7 @@
 //! hands rows to [`output::emit`].
 
 pub mod extrapolate;
+pub mod figures;
 pub mod list;
 pub mod output;
 pub mod theory;
@@ -40,6 +41,8 @@ pub enum Command {
     /// θ, capacity and gain at large n with the density-bound and ξ bands, beside the
     /// random-code baseline.
     Extrapolate(extrapolate::ExtrapolateArgs),
+    /// One figure of the note, PNG or SVG by the file extension.
+    Plot(figures::PlotArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -51,6 +54,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Capacity(a) => theory::capacity(&a, f, out),
         Command::Codes(a) => theory::codes(&a, f, out),
         Command::Extrapolate(a) => extrapolate::extrapolate(&a, f, out),
+        Command::Plot(a) => figures::plot(&a, f, out),
     }
 }
 

@@ -1,0 +1,165 @@
+//! Runs the `superpose` binary: `plot` (from a sweep folder, PNG and SVG, bad input),
+//! `reproduce --quick` end to end, `compare`.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_superpose"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// One line on stderr, starting with `superpose: error:`, exit status 2.
+fn fails_cleanly(args: &[&str]) {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("superpose: error:"), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+/// Opens a PNG: expected size (if given), many colours, a sizeable share of non-white pixels.
+fn check_png(path: &Path, size: Option<(u32, u32)>) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    if let Some(s) = size {
+        assert_eq!(img.dimensions(), s, "{}", path.display());
+    }
+    let (w, h) = img.dimensions();
+    assert!(w >= 600 && h >= 400, "{}: {w}×{h}", path.display());
+    let mut colours = std::collections::HashSet::new();
+    let mut ink = 0usize;
+    for p in img.pixels() {
+        colours.insert(p.0);
+        if p.0 != [255, 255, 255] {
+            ink += 1;
+        }
+    }
+    assert!(
+        colours.len() > 50,
+        "{}: {} colours",
+        path.display(),
+        colours.len()
+    );
+    assert!(
+        ink * 50 > (w * h) as usize,
+        "{}: almost blank",
+        path.display()
+    );
+}
+
+/// A sweep folder with hand-made models (regular polygons in the first two axes).
+fn fake_sweep(dir: &Path, dims: &[usize], features: &[usize]) {
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    for &n in dims {
+        for &nf in features {
+            let d = nf.min(8);
+            let w: Vec<Vec<f64>> = (0..nf)
+                .map(|i| {
+                    let a = (i % d) as f64 * std::f64::consts::TAU / d as f64;
+                    let mut v = vec![0.0; n];
+                    v[0] = a.cos();
+                    v[1] = a.sin();
+                    v
+                })
+                .collect();
+            let j = serde_json::json!({
+                "config": {"n": n, "features": nf},
+                "report": {"n": n, "features": nf, "gain": d as f64 / 4.0},
+                "diagnostics": {},
+                "model": {"n": n, "features": nf, "w": w, "b": vec![-0.4; nf], "loss": "l2"},
+            });
+            std::fs::write(
+                dir.join(format!("models/n{n}_N{nf}.json")),
+                serde_json::to_string(&j).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn plot_draws_from_a_sweep_folder() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2, 3, 4], &[4, 8, 16, 32]);
+    let dir = d.path().to_str().unwrap();
+    for name in [
+        "superposition_2d",
+        "superposition_3d",
+        "theta_min",
+        "multiplicity",
+        "amplitudes",
+        "theta_distribution",
+        "intercept",
+        "training_inefficiency",
+    ] {
+        let png = d.path().join(format!("{name}.png"));
+        let out = run(&[
+            "--format",
+            "json",
+            "plot",
+            name,
+            "--out",
+            png.to_str().unwrap(),
+            "--dir",
+            dir,
+        ]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0]["figure"], name);
+        check_png(&png, None);
+    }
+    let svg = d.path().join("t.svg");
+    let out = run(&[
+        "plot",
+        "theta_min",
+        "--out",
+        svg.to_str().unwrap(),
+        "--dir",
+        dir,
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("θ_min"));
+}
+
+#[test]
+fn plot_rejects_bad_input() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2], &[4, 8]);
+    let dir = d.path().to_str().unwrap();
+    let png = d.path().join("x.png");
+    let png = png.to_str().unwrap();
+    fails_cleanly(&["plot", "no_such_figure", "--out", png, "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", "x.jpg", "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", "x", "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", png]);
+    fails_cleanly(&[
+        "plot",
+        "theta_min",
+        "--out",
+        "/nonexistent/dir/x.png",
+        "--dir",
+        dir,
+    ]);
+    fails_cleanly(&[
+        "plot",
+        "theta_min",
+        "--out",
+        png,
+        "--dir",
+        "/nonexistent/sweep",
+    ]);
+    // n = 3 figure from a folder with only n = 2 models.
+    fails_cleanly(&["plot", "superposition_3d", "--out", png, "--dir", dir]);
+    assert!(!Path::new(png).exists());
+}
