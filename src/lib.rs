@@ -25,9 +25,11 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod error;
+pub mod gain;
 pub mod loss;
 pub mod packing;
 pub mod prec;
