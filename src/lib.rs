@@ -26,12 +26,14 @@
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
 //! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
+//! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod error;
 pub mod gain;
 pub mod loss;
 pub mod packing;
+pub mod phase;
 pub mod prec;
 pub mod sphere;
 pub mod theta;
