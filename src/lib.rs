@@ -26,6 +26,7 @@
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
 //! * [`plot`] — the note's figures (plotters, PNG or SVG, embedded font).
+//! * [`compare`] — theory beside simulation per (n, N), with ratios.
 //! * [`report`] — the note's ten claims, measured and judged by stated rules.
 //! * [`reproduce`] — sweep folders to figures and report.
 //! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
@@ -37,6 +38,7 @@
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod codes;
+pub mod compare;
 pub mod error;
 pub mod gain;
 pub mod loss;

@@ -17,12 +17,16 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::gain::{closed_form, Convention, ThetaLaw};
+use crate::loss::Loss;
+use crate::phase::{dim_phase, transition};
 use crate::plot::{
     self, median, nearest_angles, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig,
     HuberPoint, InterceptFig, InterceptModel, ModelView, MultiplicityFig, MultiplicityPoint,
     MultiplicitySeries, Superposition, ThetaDistributionFig, ThetaMinFig, ThetaMinSeries,
 };
-use crate::report::{HuberFacts, ModelFacts};
+use crate::plot::{AnalyticGainFig, GainCurve, GainPanel};
+use crate::report::{ConventionFacts, HuberFacts, ModelFacts, TheoryAt};
 
 /// One trained model read from a sweep folder.
 #[derive(Debug, Clone)]
@@ -381,13 +385,104 @@ pub fn huber(h: &[(f64, Trained)]) -> Result<HuberFig> {
     })
 }
 
-/// Draws figure `name` from a sweep folder into `out`. `analytic` draws `analytic_gain`
-/// (theory only); `finite` and `optimum` supply the symmetric theory.
+/// Dimensions of the `analytic_gain` figure.
+pub const ANALYTIC_DIMS: [usize; 5] = [2, 3, 4, 6, 8];
+/// Largest E of the `analytic_gain` figure.
+pub const ANALYTIC_MAX_EMBED: u64 = 4096;
+
+/// `analytic_gain`: closed-form L2 gain `g(E, m)` for m = 1, 2, 3 and `dims`, both
+/// conventions, E = 2 … `max_embed` on a geometric grid, with `phase::transition` marked.
+pub fn analytic_gain(dims: &[usize], max_embed: u64) -> Result<AnalyticGainFig> {
+    let l2 = Loss::L2;
+    let mut grid: Vec<u64> = (0..=80)
+        .map(|k| (2f64 * (max_embed as f64 / 2.0).powf(k as f64 / 80.0)).round() as u64)
+        .collect();
+    grid.dedup();
+    let mut panels = Vec::new();
+    for conv in Convention::ALL {
+        for &n in dims {
+            let curves = (1..=3u64)
+                .map(|m| {
+                    let points = grid
+                        .iter()
+                        .filter(|&&e| e >= m)
+                        .map(|&e| Ok((e as f64, closed_form(n, e, m, conv, &l2)?.gain)))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(GainCurve {
+                        m: m as usize,
+                        points,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            panels.push(GainPanel {
+                n,
+                convention: conv.to_string(),
+                curves,
+                transition: transition(n, conv, &l2, max_embed)?.map(|t| t as f64),
+            });
+        }
+    }
+    Ok(AnalyticGainFig { panels })
+}
+
+/// Per n and convention: the predicted transition and whether the non-degenerate closed-form
+/// gain keeps growing with E, up to `max_features` (`phase::dim_phase`, L2, small-angle law).
+pub fn convention_facts(dims: &[usize], max_features: u64) -> Result<Vec<ConventionFacts>> {
+    let mut out = Vec::new();
+    for conv in Convention::ALL {
+        for &n in dims {
+            let p = dim_phase(n, conv, &Loss::L2, max_features, 8, ThetaLaw::SmallAngle)?;
+            out.push(ConventionFacts {
+                n,
+                convention: match conv {
+                    Convention::Consistent => "consistent",
+                    Convention::Note => "note",
+                },
+                transition: p.transition_features,
+                gain_increases_with_embed: p.gain_peak_features.is_none(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Theory at a trained model: θ law with D = trained directions, closed-form gain with E =
+/// trained embedded and m = 1 (consistent convention). `symmetric` supplies the
+/// finite-neighbour optimum `(gain, intercept, multiplicity, embed, best m = 1 gain)`.
+pub fn theory_at(
+    t: &Trained,
+    symmetric: &dyn Fn(usize, usize) -> Option<(f64, f64, usize, usize, f64)>,
+) -> Option<TheoryAt> {
+    let f = &t.facts;
+    let est = crate::theta::theta_min(f.n, (f.directions as f64).max(1.0)).ok()?;
+    let gain_closed = if f.embedded >= 1 {
+        closed_form(f.n, f.embedded as u64, 1, Convention::Consistent, &Loss::L2)
+            .ok()?
+            .gain
+    } else {
+        0.0
+    };
+    let s = symmetric(f.n, f.features);
+    Some(TheoryAt {
+        n: f.n,
+        features: f.features,
+        theta_small: est.theta,
+        theta_chord: est.theta_upper,
+        gain_closed,
+        finite_gain: s.map(|s| s.0),
+        finite_intercept: s.map(|s| s.1),
+        finite_multiplicity: s.map(|s| s.2),
+        finite_embed: s.map(|s| s.3),
+        finite_gain_m1: s.map(|s| s.4),
+    })
+}
+
+/// Draws figure `name` from a sweep folder into `out` (`analytic_gain` needs no folder);
+/// `finite` and `optimum` supply the symmetric theory's intercept and gain at (n, N).
 pub fn draw_from_dir(
     name: &str,
     dir: Option<&Path>,
     out: &Path,
-    theory: &dyn Fn(&str, &Path) -> Result<bool>,
     finite: &dyn Fn(usize, usize) -> Option<f64>,
     optimum: &dyn Fn(usize, usize) -> Option<f64>,
 ) -> Result<()> {
@@ -401,8 +496,8 @@ pub fn draw_from_dir(
         ));
     }
     plot::kind_of(out)?;
-    if theory(name, out)? {
-        return Ok(());
+    if name == "analytic_gain" {
+        return plot::save(&analytic_gain(&ANALYTIC_DIMS, ANALYTIC_MAX_EMBED)?, out);
     }
     let dir = dir.ok_or_else(|| {
         Error::invalid(
@@ -423,7 +518,10 @@ pub fn draw_from_dir(
         "theta_distribution" => plot::save(&theta_distribution(&models)?, out),
         "intercept" => plot::save(&intercept(&models, finite)?, out),
         "training_inefficiency" => plot::save(&training_inefficiency(&models, optimum)?, out),
-        other => Err(Error::invalid("figure", format!("{other} needs no sweep"))),
+        other => Err(Error::invalid(
+            "figure",
+            format!("unknown figure {other:?}"),
+        )),
     }
 }
 
@@ -470,17 +568,16 @@ mod tests {
         assert_eq!(m.len(), 6);
         assert_eq!((m[0].view.n, m[0].view.features()), (2, 4));
         assert_eq!(m[2].facts.directions, 16);
-        let no = |_: &str, _: &Path| Ok(false);
         let none = |_: usize, _: usize| None;
         for name in ["superposition_2d", "theta_min", "training_inefficiency"] {
             let out = d.path().join(format!("{name}.png"));
-            draw_from_dir(name, Some(d.path()), &out, &no, &none, &none).unwrap();
+            draw_from_dir(name, Some(d.path()), &out, &none, &none).unwrap();
             assert!(out.is_file());
         }
         // Missing --dir, unknown name, bad file: errors.
         let out = d.path().join("x.png");
-        assert!(draw_from_dir("theta_min", None, &out, &no, &none, &none).is_err());
-        assert!(draw_from_dir("nope", Some(d.path()), &out, &no, &none, &none).is_err());
+        assert!(draw_from_dir("theta_min", None, &out, &none, &none).is_err());
+        assert!(draw_from_dir("nope", Some(d.path()), &out, &none, &none).is_err());
         std::fs::write(d.path().join("models/bad.json"), "{").unwrap();
         assert!(read_sweep(d.path()).is_err());
     }

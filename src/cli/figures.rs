@@ -36,14 +36,9 @@ pub struct PlotOut {
 
 /// `superpose plot`.
 pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    reproduce::draw_from_dir(
-        &a.name,
-        a.dir.as_deref(),
-        &a.out,
-        &|_, _| Ok(false),
-        &|_, _| None,
-        &|_, _| None,
-    )?;
+    reproduce::draw_from_dir(&a.name, a.dir.as_deref(), &a.out, &|_, _| None, &|_, _| {
+        None
+    })?;
     emit(
         &[PlotOut {
             figure: a.name.clone(),

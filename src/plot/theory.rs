@@ -249,7 +249,12 @@ impl Figure for AnalyticGainFig {
                     Some(&format!("transition N = {}", tick(t))),
                 )?;
             }
-            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+            let pos = if p.n == 2 {
+                SeriesLabelPosition::LowerLeft
+            } else {
+                SeriesLabelPosition::LowerRight
+            };
+            legend(&mut chart, pos)?;
         }
         Ok(())
     }
