@@ -448,10 +448,10 @@ pub fn convention_facts(dims: &[usize], max_features: u64) -> Result<Vec<Convent
 
 /// Theory at a trained model: θ law with D = trained directions, closed-form gain with E =
 /// trained embedded and m = 1 (consistent convention). `symmetric` supplies the
-/// finite-neighbour optimum `(gain, intercept, multiplicity, embed, best m = 1 gain)`.
+/// finite-neighbour optimum.
 pub fn theory_at(
     t: &Trained,
-    symmetric: &dyn Fn(usize, usize) -> Option<(f64, f64, usize, usize, f64)>,
+    symmetric: &dyn Fn(usize, usize) -> Option<crate::compare::Symmetric>,
 ) -> Option<TheoryAt> {
     let f = &t.facts;
     let est = crate::theta::theta_min(f.n, (f.directions as f64).max(1.0)).ok()?;
@@ -469,11 +469,11 @@ pub fn theory_at(
         theta_small: est.theta,
         theta_chord: est.theta_upper,
         gain_closed,
-        finite_gain: s.map(|s| s.0),
-        finite_intercept: s.map(|s| s.1),
-        finite_multiplicity: s.map(|s| s.2),
-        finite_embed: s.map(|s| s.3),
-        finite_gain_m1: s.map(|s| s.4),
+        finite_gain: s.map(|s| s.gain),
+        finite_intercept: s.map(|s| s.intercept),
+        finite_multiplicity: s.map(|s| s.multiplicity),
+        finite_embed: s.map(|s| s.embed),
+        finite_gain_m1: s.map(|s| s.gain_m1),
     })
 }
 
