@@ -1031,8 +1031,11 @@ pub fn assess(e: &Evidence) -> Vec<Claim> {
 pub struct Beyond {
     /// Transitions in both conventions per n: `(n, consistent, note)`.
     pub transitions: Vec<(usize, Option<u64>, Option<u64>)>,
-    /// Intercept at n = 8: `(N, trained median, cos θ_min median, finite-neighbour optimum)`.
+    /// Intercept at the largest n (8 in the note): `(N, trained median, cos θ_min median,
+    /// finite-neighbour optimum)`.
     pub intercept: Vec<(usize, f64, f64, Option<f64>)>,
+    /// The n of `intercept`.
+    pub intercept_n: usize,
     /// Degeneracy optimality: `(n, N, trained gain, trained multiplicity, symmetric optimum
     /// gain, its multiplicity, best non-degenerate symmetric gain, structured-start gain)`.
     pub degeneracy: Vec<DegeneracyRow>,
@@ -1153,11 +1156,15 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
         let f = |x: &Option<u64>| x.map_or("none".to_string(), |v| v.to_string());
         s.push_str(&format!("| {n} | {} | {} |\n", f(a), f(b)));
     }
-    s.push_str("\n### The finite-neighbour intercept (n = 8)\n\n");
-    s.push_str(
+    s.push_str(&format!(
+        "\n### The finite-neighbour intercept (n = {})\n\n",
+        beyond.intercept_n
+    ));
+    s.push_str(&format!(
         "Trained median intercept against cos θ_min (trained median) and the intercept of the \
-         finite-neighbour symmetric optimum (`symmetric::optimize`, K = kissing number in d = 7):\n\n",
-    );
+         finite-neighbour symmetric optimum (`symmetric::optimize`, K = kissing number in d = {}):\n\n",
+        beyond.intercept_n.saturating_sub(1)
+    ));
     s.push_str(
         "| N | trained intercept | cos θ_min | finite-neighbour optimum |\n|---|---|---|---|\n",
     );

@@ -525,6 +525,211 @@ pub fn draw_from_dir(
     }
 }
 
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Dimensions checked for the note's large-n claims (claim 10) and the convention table.
+pub const CLAIM_DIMS: [usize; 15] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+/// Largest N searched for phase points.
+pub const CLAIM_MAX_FEATURES: u64 = 1 << 20;
+
+/// What [`write_all`] produced.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Figure files.
+    pub figures: Vec<PathBuf>,
+    /// The claims.
+    pub claims: Vec<crate::report::Claim>,
+}
+
+/// The theory needed beside the trained models: the finite-neighbour optimum at (n, N) and
+/// the gain of the non-degenerate structured start (if measured).
+pub struct TheoryHooks<'a> {
+    /// `symmetric::optimize` at (n, N).
+    pub symmetric: &'a dyn Fn(usize, usize) -> Option<crate::compare::Symmetric>,
+    /// Gain of the structured non-degenerate start at (n, N), before training.
+    pub structured: &'a dyn Fn(usize, usize) -> Option<f64>,
+}
+
+/// Writes every figure into `dir/figures/`, `dir/report.md` and `dir/claims.json`.
+/// `progress` is called with each figure's name as it is drawn.
+pub fn write_all(
+    dir: &Path,
+    models: &[Trained],
+    huber_models: &[(f64, Trained)],
+    hooks: &TheoryHooks<'_>,
+    header: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Written> {
+    let figdir = dir.join("figures");
+    std::fs::create_dir_all(&figdir).map_err(|e| Error::io(&figdir, e))?;
+    // Cache the symmetric theory per (n, N): it is asked for by several figures and rows.
+    let mut cache = std::collections::BTreeMap::new();
+    for t in models {
+        let key = (t.view.n, t.view.features());
+        cache
+            .entry(key)
+            .or_insert_with(|| (hooks.symmetric)(key.0, key.1));
+    }
+    let sym = |n: usize, nf: usize| cache.get(&(n, nf)).copied().flatten();
+    let mut figures = Vec::new();
+    let mut drawn = Vec::new();
+    let mut save = |name: &'static str, r: Result<()>, figures: &mut Vec<PathBuf>| -> Result<()> {
+        progress(name);
+        r?;
+        figures.push(figdir.join(format!("{name}.png")));
+        drawn.push(name);
+        Ok(())
+    };
+    let p = |name: &str| figdir.join(format!("{name}.png"));
+    let has = |n: usize| models.iter().any(|t| t.view.n == n);
+    if has(2) {
+        save(
+            "superposition_2d",
+            plot::save(&superposition(models, 2)?, &p("superposition_2d")),
+            &mut figures,
+        )?;
+    }
+    if has(3) {
+        save(
+            "superposition_3d",
+            plot::save(&superposition(models, 3)?, &p("superposition_3d")),
+            &mut figures,
+        )?;
+    }
+    save(
+        "theta_min",
+        plot::save(&theta_min(models)?, &p("theta_min")),
+        &mut figures,
+    )?;
+    save(
+        "multiplicity",
+        plot::save(&multiplicity(models)?, &p("multiplicity")),
+        &mut figures,
+    )?;
+    save(
+        "amplitudes",
+        plot::save(&amplitudes(models)?, &p("amplitudes")),
+        &mut figures,
+    )?;
+    save(
+        "theta_distribution",
+        plot::save(&theta_distribution(models)?, &p("theta_distribution")),
+        &mut figures,
+    )?;
+    let finite = |n: usize, nf: usize| sym(n, nf).map(|s| s.intercept);
+    save(
+        "intercept",
+        plot::save(&intercept(models, &finite)?, &p("intercept")),
+        &mut figures,
+    )?;
+    let optimum = |n: usize, nf: usize| sym(n, nf).map(|s| s.gain);
+    save(
+        "training_inefficiency",
+        plot::save(
+            &training_inefficiency(models, &optimum)?,
+            &p("training_inefficiency"),
+        ),
+        &mut figures,
+    )?;
+    if !huber_models.is_empty() {
+        save(
+            "huber",
+            plot::save(&huber(huber_models)?, &p("huber")),
+            &mut figures,
+        )?;
+    }
+    save(
+        "analytic_gain",
+        plot::save(
+            &analytic_gain(&ANALYTIC_DIMS, ANALYTIC_MAX_EMBED)?,
+            &p("analytic_gain"),
+        ),
+        &mut figures,
+    )?;
+    drop(save);
+
+    progress("report");
+    let conventions = convention_facts(&CLAIM_DIMS, CLAIM_MAX_FEATURES)?;
+    let symf = |n: usize, nf: usize| sym(n, nf);
+    let evidence = crate::report::Evidence {
+        models: models.iter().map(|t| t.facts.clone()).collect(),
+        huber_n: huber_models.first().map_or(0, |h| h.1.view.n),
+        huber: huber_facts(huber_models),
+        theory: crate::report::TheoryFacts {
+            at: models.iter().filter_map(|t| theory_at(t, &symf)).collect(),
+            conventions: conventions.clone(),
+            max_features: CLAIM_MAX_FEATURES,
+        },
+    };
+    let claims = crate::report::assess(&evidence);
+    let beyond = crate::report::Beyond {
+        transitions: CLAIM_DIMS
+            .iter()
+            .map(|&n| {
+                let get = |c: &str| {
+                    conventions
+                        .iter()
+                        .find(|f| f.n == n && f.convention == c)
+                        .and_then(|f| f.transition)
+                };
+                (n, get("consistent"), get("note"))
+            })
+            .collect(),
+        intercept: {
+            let top = models.iter().map(|t| t.view.n).max().unwrap_or(0);
+            models
+                .iter()
+                .filter(|t| t.view.n == top && t.facts.directions >= 2)
+                .map(|t| {
+                    (
+                        t.facts.features,
+                        t.facts.intercept_median,
+                        t.facts.cos_theta_min_median,
+                        sym(top, t.facts.features).map(|s| s.intercept),
+                    )
+                })
+                .collect()
+        },
+        intercept_n: models.iter().map(|t| t.view.n).max().unwrap_or(0),
+        degeneracy: models
+            .iter()
+            .filter(|t| t.facts.mean_multiplicity > crate::report::NON_DEGENERATE)
+            .map(|t| {
+                let (n, nf) = (t.view.n, t.facts.features);
+                let s = sym(n, nf);
+                crate::report::DegeneracyRow {
+                    n,
+                    features: nf,
+                    trained_gain: t.gain,
+                    trained_multiplicity: t.facts.mean_multiplicity,
+                    symmetric_gain: s.map(|s| s.gain),
+                    symmetric_multiplicity: s.map(|s| s.multiplicity),
+                    symmetric_m1_gain: s.map(|s| s.gain_m1),
+                    structured_gain: (hooks.structured)(n, nf),
+                }
+            })
+            .collect(),
+    };
+    let md = crate::report::markdown(header, &claims, &beyond, &drawn);
+    write_atomic(&dir.join("report.md"), md.as_bytes())?;
+    let json = serde_json::to_string_pretty(&claims)
+        .map_err(|e| Error::Numerical(format!("claims.json: {e}")))?;
+    write_atomic(&dir.join("claims.json"), json.as_bytes())?;
+    Ok(Written { figures, claims })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,5 +785,41 @@ mod tests {
         assert!(draw_from_dir("nope", Some(d.path()), &out, &none, &none).is_err());
         std::fs::write(d.path().join("models/bad.json"), "{").unwrap();
         assert!(read_sweep(d.path()).is_err());
+    }
+
+    #[test]
+    fn writes_figures_report_and_claims() {
+        let d = tempfile::tempdir().unwrap();
+        for n in [2, 3, 4, 8] {
+            for nf in [4, 8, 16, 32] {
+                write_model(d.path(), n, nf, nf as f64 / 10.0);
+            }
+        }
+        let models = read_sweep(d.path()).unwrap();
+        let hooks = TheoryHooks {
+            symmetric: &|_, _| None,
+            structured: &|_, _| None,
+        };
+        let mut seen = Vec::new();
+        let w = write_all(d.path(), &models, &[], &hooks, "header", &mut |s| {
+            seen.push(s.to_string())
+        })
+        .unwrap();
+        assert_eq!(w.figures.len(), 9); // no Huber sweep
+        assert!(w.figures.iter().all(|f| f.is_file()));
+        assert_eq!(seen.last().unwrap(), "report");
+        let claims: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path().join("claims.json")).unwrap())
+                .unwrap();
+        assert_eq!(claims.as_array().unwrap().len(), 10);
+        let md = std::fs::read_to_string(d.path().join("report.md")).unwrap();
+        assert!(md.contains("## Beyond the note") && !md.contains("NaN"));
+        // No temporary files are left behind.
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(left.is_empty());
     }
 }
