@@ -658,7 +658,6 @@ pub fn write_all(
         ),
         &mut figures,
     )?;
-    drop(save);
 
     progress("report");
     let conventions = convention_facts(&CLAIM_DIMS, CLAIM_MAX_FEATURES)?;
