@@ -104,7 +104,19 @@ fn packing() {
     close(num(&rows[1], "sphere_area"), 4.0 * PI, 1e-12);
     let far = &rows[24];
     assert_eq!(far["status"], "bound");
-    assert!(far["kissing_lower"].is_null());
+    assert_eq!(far["kissing_status"], "bound");
+    // d = 100: kissing between the greedy 1/μ(60°) ≈ 2.0e7 and Levenshtein's L(100, 1/2)
+    // ≈ 2.4e16 (too large for an exact integer, so kissing_upper is null).
+    let lo = num(far, "kissing_lower");
+    assert!(lo > 1.9e7 && lo < 2.0e7, "{lo}");
+    assert!(far["kissing_upper"].is_null());
+    let k40 = json(&["packing", "--dims", "40"]);
+    assert_eq!(k40[0]["kissing_lower"], 345_408 + 2 * 8);
+    let up = num(far, "log10_kissing_upper");
+    assert!(up > 16.0 && up < 17.0, "{up}");
+    let huge = json(&["packing", "--dims", "1000000"]);
+    assert!(huge[0]["kissing_upper"].is_null() && huge[0]["kissing_lower"].is_null());
+    assert!(num(&huge[0], "log10_kissing_lower") > 60_000.0);
     csv_and_table(&["packing", "--dims", "1..4"], "d,ball_volume", false);
 }
 
