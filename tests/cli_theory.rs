@@ -231,6 +231,7 @@ fn extrapolate() {
             ],
         );
         close(num(r, "cos_theta"), num(r, "theta").cos(), 1e-12);
+        assert_eq!(r["xi_band_status"], "asymptotic");
         assert!(num(r, "theta_low") <= num(r, "theta"));
         assert!(num(r, "theta") <= num(r, "theta_high"));
         assert!(num(r, "theta_xi_low") < num(r, "theta_xi_high"));

@@ -49,6 +49,9 @@ pub struct ExtrapolateOut {
     pub theta_xi_low: f64,
     /// Asymptotic (Stirling) form with ξ = 1.7434 (labelled asymptotic).
     pub theta_xi_high: f64,
+    /// Status of the two ξ columns: always `asymptotic` (the note's d → ∞ band, not a finite-d
+    /// statement; at d = 8 the exact ξ is 4.27).
+    pub xi_band_status: Status,
     /// cos θ of the small-angle law.
     pub cos_theta: f64,
     /// Random-code baseline: expected largest |cos| from one of N uniform random unit vectors to
@@ -135,6 +138,7 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 theta_high: t.theta_high,
                 theta_xi_low: theta_asymptotic(n, ln_d, XI_BAND.0),
                 theta_xi_high: theta_asymptotic(n, ln_d, XI_BAND.1),
+                xi_band_status: Status::Asymptotic,
                 cos_theta: t.theta.cos(),
                 random_max_cos: random,
                 theta_random: random.map(f64::acos),
