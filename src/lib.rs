@@ -29,10 +29,16 @@
 //!   Tammes) and the θ law's ratio to their true minimal angles.
 //! * [`random_codes`] — the random-code baseline: expected largest |cos| to the nearest of N
 //!   random unit vectors.
+//! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
+//! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod codes;
 pub mod error;
+pub mod gain;
+pub mod loss;
 pub mod packing;
+pub mod phase;
 pub mod prec;
 pub mod random_codes;
 pub mod sphere;
