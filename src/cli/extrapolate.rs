@@ -86,14 +86,10 @@ pub struct ExtrapolateOut {
 /// `g/E = (1 − c)(2 + c)² / 12`, `c = max(cos θ, 0)` (SPEC §3: `g = E (1−c)(2+c)²/(12 m)` at
 /// `m = 1`; `l0 − l(c, 1)` with `l(c, 1) = (3c² + c³)/12`).
 ///
-/// `1 − c` is taken as `2 sin²(θ/2)` so that tiny angles (N = 10^13 in n = 3) keep their digits.
+/// Via [`superpose::gain::intercept_parts`], which takes `1 − c` as `2 sin²(θ/2)` so that tiny
+/// angles (N = 10^13 in n = 3) keep their digits.
 pub fn gain_per_feature(theta: f64) -> f64 {
-    let c = theta.cos();
-    if c <= 0.0 {
-        return 1.0 / 3.0;
-    }
-    let one_minus_c = 2.0 * (0.5 * theta).sin().powi(2);
-    one_minus_c * (2.0 + c) * (2.0 + c) / 12.0
+    superpose::gain::intercept_parts(theta).2 / 12.0
 }
 
 /// Runs `extrapolate`.
