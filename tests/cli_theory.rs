@@ -245,6 +245,8 @@ fn extrapolate() {
             1e-12,
         );
     }
+    // n = 3: the greedy bound has cos θ_g = 1 − 2/N (cap measure (1 − cos θ)/2 = 1/N).
+    close(num(&rows[0], "theta_greedy").cos(), 1.0 - 2e-3, 1e-10);
     // n = 3: |cos| is uniform, so the random baseline is 1 − 1/N exactly.
     close(num(&rows[0], "random_max_cos"), 1.0 - 1e-3, 1e-10);
     close(num(&rows[1], "random_max_cos"), 1.0 - 1e-13, 1e-12);

@@ -75,6 +75,9 @@ pub struct ExtrapolateOut {
     pub gain_per_feature_low: f64,
     /// Gain per feature at θ_high.
     pub gain_per_feature_high: f64,
+    /// Gain per feature at θ_greedy: what the closed form gives at an angle some code is
+    /// guaranteed to reach (null where θ_greedy is).
+    pub gain_per_feature_greedy: Option<f64>,
     /// Source of γ_{n−1}: proven / best known / bound (the ξ columns are asymptotic).
     pub source: Status,
 }
@@ -120,6 +123,11 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
         for &nn in &a.features.0 {
             let t = theta_min(n, nn)?;
             let ln_d = nn.ln();
+            let greedy = if nn >= 2.0 {
+                theta_greedy(n, nn).ok()
+            } else {
+                None
+            };
             let random = if nn >= 2.0 {
                 expected_max_abs_cos(n, nn).ok()
             } else {
@@ -138,17 +146,14 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 cos_theta: t.theta.cos(),
                 random_max_cos: random,
                 theta_random: random.map(f64::acos),
-                theta_greedy: if nn >= 2.0 {
-                    theta_greedy(n, nn).ok()
-                } else {
-                    None
-                },
+                theta_greedy: greedy,
                 theta_tolerance: tol,
                 log10_directions: cap.log10_directions,
                 log10_directions_greedy: greedy_cap,
                 gain_per_feature: gain_per_feature(t.theta),
                 gain_per_feature_low: gain_per_feature(t.theta_low),
                 gain_per_feature_high: gain_per_feature(t.theta_high),
+                gain_per_feature_greedy: greedy.map(gain_per_feature),
                 source: t.source,
             });
         }
