@@ -100,6 +100,9 @@ fn packing() {
     );
     assert_eq!(e8["kissing_lower"], 240);
     assert_eq!(e8["status"], "proven");
+    // d = 10: the best packing (P10c, non-lattice) beats the best lattice (Λ10).
+    assert!(num(&rows[9], "best_density") > num(&rows[9], "density"));
+    close(num(e8, "best_density"), num(e8, "density"), 1e-12);
     // S_2 = 4π: the sphere on which a 2-dimensional packing lives.
     close(num(&rows[1], "sphere_area"), 4.0 * PI, 1e-12);
     let far = &rows[24];

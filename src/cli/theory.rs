@@ -36,6 +36,9 @@ pub struct PackingOut {
     pub density: Option<f64>,
     /// `ln δ`.
     pub log_density: f64,
+    /// Density of the best known packing, lattice or not (table only; differs from `density`
+    /// in d = 10, 11, 13, 18–23, 27–30, 44–47, where a non-lattice packing is denser).
+    pub best_density: Option<f64>,
     /// Hermite constant `γ_d` (tabulated lattice, or the Minkowski–Hlawka bound).
     pub hermite: f64,
     /// Lower and upper figures of `γ_d`.
@@ -78,6 +81,7 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
                 log_sphere_area: ln_sphere_area(d as f64 + 1.0),
                 density: superpose::sphere::exp_checked(ln_delta),
                 log_density: ln_delta,
+                best_density: superpose::packing::packing_row(d).map(|r| r.density),
                 hermite: h.value,
                 hermite_lower: h.lower,
                 hermite_upper: h.upper,
