@@ -27,6 +27,7 @@
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
 //! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod error;
@@ -36,6 +37,7 @@ pub mod packing;
 pub mod phase;
 pub mod prec;
 pub mod sphere;
+pub mod symmetric;
 pub mod theta;
 
 pub use error::{Error, Result};
