@@ -213,6 +213,12 @@ pub fn dim_phase(
     max_multiplicity: u64,
     law: ThetaLaw,
 ) -> Result<DimPhase> {
+    if max_multiplicity < 2 {
+        return Err(Error::invalid(
+            "max multiplicity",
+            format!("{max_multiplicity} must be at least 2"),
+        ));
+    }
     let deg = first_degenerate(n, conv, loss, max_features, max_multiplicity, law)?;
     Ok(DimPhase {
         n,
