@@ -7,11 +7,15 @@
 //! `c` (bias `−kc`), each with `K` neighbouring directions at the θ_min of the law
 //! ([`crate::theta`]). When one feature is active with value `x ~ U[0,1]`, its own output is
 //! `k(x − c)₊` (target `x`), its `m − 1` copies output the same (target 0), and the `K m`
-//! neighbour features see the pre-activation `k(x cos θ − c)` (target 0). Directions farther than
-//! θ are assumed not to fire. The loss per embedded feature is
+//! neighbour features see the pre-activation `k(x cos θ − c)` (target 0). The remaining
+//! `D − 1 − K` directions are spread with the uniform angle density `p(φ)` of
+//! [`crate::sphere::angle_density`] beyond the angle `φ_K` of a cap that holds `K + 1`
+//! directions, `D F(φ_K) = K + 1` with `F(φ) = ½ I_{sin²φ}((n−1)/2, ½)` (so they fire only when
+//! `c < cos φ_K`; without them a low intercept would look free). The loss per embedded feature is
 //!
 //! ```text
 //! L(k, c) = R(k, −kc, 1) + (m − 1) R(k, −kc, 0) + K m R(k cos θ, −kc, 0)
+//!           + m ∫_{φ_K}^{π/2} D p(φ) R(k cos φ, −kc, 0) dφ
 //! ```
 //!
 //! with `R` the response integral [`Loss::response`]; for L2 the neighbour term is
@@ -19,8 +23,11 @@
 //!
 //! ```text
 //! L = 1/3 − B²/A,   k* = B/A,
-//! B = (1 − c)² (2 + c) / 6,   A = m [ (1 − c)³/3 + K (cos θ − c)₊³ / (3 cos θ) ]
+//! B = (1 − c)² (2 + c) / 6,   A = m [ (1 − c)³/3 + K (cos θ − c)₊³ / (3 cos θ)
+//!                                       + ∫_{φ_K} D p(φ) (cos φ − c)₊³ / (3 cos φ) dφ ]
 //! ```
+//!
+//! (the φ integral by 10-point Gauss–Legendre on `[φ_K, arccos c]`).
 //!
 //! (with `K → ∞` this is SPEC §3's closed form, `c = cos θ`; with `K = 0`, `c = 0`). The
 //! intercept `c ∈ [0, max(cos θ, 0)]` is a 1-D search, written as `c = cos θ (1 − v)`,
@@ -64,8 +71,9 @@ use serde::Serialize;
 
 use crate::error::{finite, Error, Result};
 use crate::gain::{argmin_1d, intercept_parts, Convention, SymmetricPoint, ThetaLaw};
-use crate::loss::Loss;
+use crate::loss::{Loss, GL10_W, GL10_X};
 use crate::packing::kissing_row;
+use crate::sphere::ln_angle_density_norm;
 use crate::theta::theta_min_ln;
 
 /// Default largest multiplicity searched.
@@ -141,6 +149,77 @@ struct Geometry {
     cos: f64,
     omc: f64,
     k_eff: f64,
+    /// The continuum of farther directions, if any can fire (`φ_K < π/2`).
+    rest: Option<Rest>,
+}
+
+/// The `D − 1 − K` directions beyond the first shell, spread with the uniform density from
+/// the angle `φ_K` at which a cap holds `K + 1` directions: `D F(φ_K) = K + 1`.
+#[derive(Debug, Clone, Copy)]
+struct Rest {
+    phi_k: f64,
+    cos_k: f64,
+    /// `ln D + ln` of the angle density's normalisation.
+    ln_scale: f64,
+    n: f64,
+}
+
+impl Rest {
+    /// `∫_{φ_K}^{arccos c} D p(φ) f(cos φ) dφ` by 10-point Gauss–Legendre (zero when
+    /// `c ≥ cos φ_K`; the integrands used vanish at `φ = arccos c`).
+    fn integrate(&self, c: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
+        if c >= self.cos_k {
+            return 0.0;
+        }
+        let hi = c.clamp(0.0, 1.0).acos();
+        let lo = self.phi_k;
+        if hi <= lo {
+            return 0.0;
+        }
+        let h = 0.5 * (hi - lo);
+        let mid = 0.5 * (hi + lo);
+        let mut s = 0.0;
+        for (x, w) in GL10_X.iter().zip(GL10_W.iter()) {
+            for phi in [mid - h * x, mid + h * x] {
+                let dens = (self.ln_scale + (self.n - 2.0) * phi.sin().ln()).exp();
+                s += h * w * dens * f(phi.cos());
+            }
+        }
+        s
+    }
+}
+
+/// Cap fraction `F(φ) = ∫₀^φ p = ½ I_{sin²φ}((n−1)/2, ½)` for `φ ≤ π/2`.
+fn cap_fraction(n: f64, phi: f64) -> Result<f64> {
+    let x = phi.sin().powi(2).clamp(0.0, 1.0);
+    statrs::function::beta::checked_beta_reg(0.5 * (n - 1.0), 0.5, x)
+        .map(|i| 0.5 * i)
+        .map_err(|e| Error::Numerical(format!("cap fraction: {e}")))
+}
+
+/// The continuum beyond `K` neighbours for `D` directions in `R^n`, if it reaches below π/2.
+fn rest_of(n: usize, d: f64, k_eff: f64) -> Result<Option<Rest>> {
+    let nf = n as f64;
+    let target = (k_eff + 1.0) / d;
+    if target >= 0.5 {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (0.0f64, std::f64::consts::FRAC_PI_2);
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if cap_fraction(nf, mid)? < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let phi_k = 0.5 * (lo + hi);
+    Ok(Some(Rest {
+        phi_k,
+        cos_k: phi_k.cos(),
+        ln_scale: d.ln() + ln_angle_density_norm(nf),
+        n: nf,
+    }))
 }
 
 /// L2 gain per embedded feature `B²/A` and slope `B/A` at `v` (`c = cos θ (1 − v)`).
@@ -148,7 +227,12 @@ fn l2_at(g: &Geometry, m: f64, v: f64) -> (f64, f64) {
     let omc = g.omc + v * g.cos;
     let b = omc * omc * (3.0 - omc) / 6.0;
     // K gap³/(3 cos θ) = K v³ cos²θ / 3.
-    let a = m * (omc * omc * omc / 3.0 + g.k_eff * v * v * v * g.cos * g.cos / 3.0);
+    let mut a1 = omc * omc * omc / 3.0 + g.k_eff * v * v * v * g.cos * g.cos / 3.0;
+    if let Some(r) = &g.rest {
+        let c = g.cos - v * g.cos;
+        a1 += r.integrate(c, |cp| (cp - c).max(0.0).powi(3) / (3.0 * cp));
+    }
+    let a = m * a1;
     (b * b / a, b / a)
 }
 
@@ -158,6 +242,9 @@ fn loss_at(loss: &Loss, g: &Geometry, m: f64, c: f64, k: f64) -> f64 {
     let mut l = loss.response(k, b, 1.0).0 + (m - 1.0) * loss.response(k, b, 0.0).0;
     if g.k_eff > 0.0 && g.cos > 0.0 {
         l += g.k_eff * m * loss.response(k * g.cos, b, 0.0).0;
+    }
+    if let Some(r) = &g.rest {
+        l += m * r.integrate(c, |cp| loss.response(k * cp, b, 0.0).0);
     }
     l
 }
@@ -249,11 +336,13 @@ fn geometry(n: usize, embed: u64, m: u64, k: f64, law: ThetaLaw) -> Result<Geome
     let t = theta_min_ln(n, d.ln().max(0.0))?;
     let theta = law.pick(&t);
     let (cos, omc, _) = intercept_parts(theta);
+    let k_eff = k.min((d - 1.0).max(0.0));
     Ok(Geometry {
         theta,
         cos,
         omc,
-        k_eff: k.min((d - 1.0).max(0.0)),
+        k_eff,
+        rest: rest_of(n, d, k_eff)?,
     })
 }
 
@@ -627,21 +716,87 @@ mod tests {
     /// The L2 closed form in k equals direct quadrature, and the optimum (c, k) is a minimum.
     #[test]
     fn l2_finite_neighbour_loss_matches_quadrature() {
-        let n = 8;
-        for &(e, m, kk) in &[(64u64, 1u64, 240.0), (1024, 1, 240.0), (300, 3, 40.0)] {
+        for &(n, e, m, kk) in &[
+            (8usize, 64u64, 1u64, 240.0),
+            (8, 1024, 1, 240.0),
+            (8, 300, 3, 40.0),
+            (3, 1024, 1, 6.0),
+            (3, 400, 2, 6.0),
+        ] {
             let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
             let ev = eval(n, e, m, &Loss::L2, kk, ThetaLaw::SmallAngle).unwrap();
             let l = 1.0 / 3.0 - ev.gain_pf;
             let mf = m as f64;
-            assert_close(direct(&Loss::L2, mf, g.k_eff, g.cos, ev.c, ev.k), l, 1e-8);
+            let d = e as f64 / mf;
+            let full = |c: f64, k: f64| {
+                direct(&Loss::L2, mf, g.k_eff, g.cos, c, k)
+                    + mf * continuum_brute(n, d, g.k_eff, |cp| {
+                        k * k * (cp - c).max(0.0).powi(3) / (3.0 * cp)
+                    })
+            };
+            assert_close(full(ev.c, ev.k), l, 1e-7);
             for (dc, dk) in [(0.01, 0.0), (-0.01, 0.0), (0.0, 0.02), (0.0, -0.02)] {
                 let c = (ev.c + dc).clamp(0.0, g.cos);
-                let v = direct(&Loss::L2, mf, g.k_eff, g.cos, c, ev.k * (1.0 + dk));
-                assert!(v >= l - 1e-12, "E={e}: perturbed {v} < {l}");
+                let v = full(c, ev.k * (1.0 + dk));
+                assert!(v >= l - 1e-9, "n={n} E={e}: perturbed {v} < {l}");
             }
             // Interference pushes the intercept below cos θ.
             assert!(ev.c < g.cos);
         }
+    }
+
+    /// Brute force of the continuum term `∫_{φ_K}^{π/2} D p(φ) f(cos φ) dφ`: φ_K by bisection on
+    /// a Simpson integral of the angle density, the integral by Simpson (20 000 intervals).
+    fn continuum_brute(n: usize, d: f64, k_eff: f64, f: impl Fn(f64) -> f64) -> f64 {
+        let half = std::f64::consts::FRAC_PI_2;
+        let cap = |phi: f64| simpson(|t| phi * crate::sphere::angle_density(n, phi * t), 4000);
+        if d * cap(half) <= k_eff + 1.0 {
+            return 0.0;
+        }
+        let (mut lo, mut hi) = (0.0, half);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if d * cap(mid) < k_eff + 1.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let a = 0.5 * (lo + hi);
+        simpson(
+            |t| {
+                let phi = a + (half - a) * t;
+                (half - a) * d * crate::sphere::angle_density(n, phi) * f(phi.cos())
+            },
+            20_000,
+        )
+    }
+
+    /// The cap fraction: closed forms in 2-D (φ/π) and 3-D ((1 − cos φ)/2), quadrature of
+    /// the angle density elsewhere.
+    #[test]
+    fn cap_fraction_and_first_shell() {
+        for &phi in &[0.1, 0.7, 1.5] {
+            assert_close(
+                cap_fraction(2.0, phi).unwrap(),
+                phi / std::f64::consts::PI,
+                1e-12,
+            );
+            assert_close(
+                cap_fraction(3.0, phi).unwrap(),
+                0.5 * (1.0 - phi.cos()),
+                1e-12,
+            );
+            for n in [5usize, 8, 20] {
+                let q = simpson(|t| phi * crate::sphere::angle_density(n, phi * t), 20_000);
+                assert_close(cap_fraction(n as f64, phi).unwrap(), q, 1e-9);
+            }
+        }
+        // 3-D: D (1 − cos φ_K)/2 = K + 1.
+        let r = rest_of(3, 1000.0, 6.0).unwrap().unwrap();
+        assert_close(r.cos_k, 1.0 - 2.0 * 7.0 / 1000.0, 1e-12);
+        // Few directions: the rest never reaches below 90°.
+        assert!(rest_of(8, 100.0, 99.0).unwrap().is_none());
     }
 
     /// K → ∞ forbids any interference: c → cos θ and the gain falls to SPEC §3's closed form
@@ -651,6 +806,8 @@ mod tests {
     fn neighbour_limits_are_the_closed_forms() {
         for &(n, e, m) in &[(3usize, 50u64, 1u64), (4, 200, 2), (8, 1000, 1)] {
             let mut g = geometry(n, e, m, 0.0, ThetaLaw::SmallAngle).unwrap();
+            // The discrete shell alone (no continuum of farther directions).
+            g.rest = None;
             let mf = m as f64;
             let mut at = |k: f64| {
                 g.k_eff = k;
