@@ -35,6 +35,7 @@
 //!   random unit vectors.
 //! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 
 pub mod codes;
@@ -50,6 +51,7 @@ pub mod random_codes;
 pub mod report;
 pub mod reproduce;
 pub mod sphere;
+pub mod symmetric;
 pub mod theta;
 
 pub use error::{Error, Result};

@@ -213,6 +213,12 @@ pub fn dim_phase(
     max_multiplicity: u64,
     law: ThetaLaw,
 ) -> Result<DimPhase> {
+    if max_multiplicity < 2 {
+        return Err(Error::invalid(
+            "max multiplicity",
+            format!("{max_multiplicity} must be at least 2"),
+        ));
+    }
     let deg = first_degenerate(n, conv, loss, max_features, max_multiplicity, law)?;
     Ok(DimPhase {
         n,
@@ -291,22 +297,18 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
             let mut detail = vec![];
             for p in phases.iter().filter(|p| p.convention == conv) {
                 let violation = if threshold == 3 {
-                    detail.push(format!(
-                        "n={}: gain falls from E={}",
-                        p.n,
-                        p.gain_peak_features
-                            .map_or("never".into(), |x| x.to_string())
-                    ));
+                    detail.push(match p.gain_peak_features {
+                        Some(e) => format!("n={}: gain falls from E={e}", p.n),
+                        None => format!("n={}: gain rises throughout", p.n),
+                    });
                     p.gain_peak_features.is_some()
                 } else {
-                    detail.push(format!(
-                        "n={}: degeneracy wins from N={}",
-                        p.n,
-                        match (p.degenerate_features, p.degenerate_multiplicity) {
-                            (Some(f), Some(m)) => format!("{f} (m={m})"),
-                            _ => "never".into(),
+                    detail.push(match (p.degenerate_features, p.degenerate_multiplicity) {
+                        (Some(f), Some(m)) => {
+                            format!("n={}: degeneracy wins from N={f} (m={m})", p.n)
                         }
-                    ));
+                        _ => format!("n={}: degeneracy never wins", p.n),
+                    });
                     p.degenerate_features.is_some()
                 };
                 if p.n > threshold {

@@ -100,11 +100,26 @@ fn packing() {
     );
     assert_eq!(e8["kissing_lower"], 240);
     assert_eq!(e8["status"], "proven");
+    // d = 10: the best packing (P10c, non-lattice) beats the best lattice (Λ10).
+    assert!(num(&rows[9], "best_density") > num(&rows[9], "density"));
+    close(num(e8, "best_density"), num(e8, "density"), 1e-12);
     // S_2 = 4π: the sphere on which a 2-dimensional packing lives.
     close(num(&rows[1], "sphere_area"), 4.0 * PI, 1e-12);
     let far = &rows[24];
     assert_eq!(far["status"], "bound");
-    assert!(far["kissing_lower"].is_null());
+    assert_eq!(far["kissing_status"], "bound");
+    // d = 100: kissing between the greedy 1/μ(60°) ≈ 2.0e7 and Levenshtein's L(100, 1/2)
+    // ≈ 2.4e16 (too large for an exact integer, so kissing_upper is null).
+    let lo = num(far, "kissing_lower");
+    assert!(lo > 1.9e7 && lo < 2.0e7, "{lo}");
+    assert!(far["kissing_upper"].is_null());
+    let k40 = json(&["packing", "--dims", "40"]);
+    assert_eq!(k40[0]["kissing_lower"], 345_408 + 2 * 8);
+    let up = num(far, "log10_kissing_upper");
+    assert!(up > 16.0 && up < 17.0, "{up}");
+    let huge = json(&["packing", "--dims", "1000000"]);
+    assert!(huge[0]["kissing_upper"].is_null() && huge[0]["kissing_lower"].is_null());
+    assert!(num(&huge[0], "log10_kissing_lower") > 60_000.0);
     csv_and_table(&["packing", "--dims", "1..4"], "d,ball_volume", false);
 }
 
@@ -219,6 +234,7 @@ fn extrapolate() {
             ],
         );
         close(num(r, "cos_theta"), num(r, "theta").cos(), 1e-12);
+        assert_eq!(r["xi_band_status"], "asymptotic");
         assert!(num(r, "theta_low") <= num(r, "theta"));
         assert!(num(r, "theta") <= num(r, "theta_high"));
         assert!(num(r, "theta_xi_low") < num(r, "theta_xi_high"));
@@ -232,6 +248,8 @@ fn extrapolate() {
             1e-12,
         );
     }
+    // n = 3: the greedy bound has cos θ_g = 1 − 2/N (cap measure (1 − cos θ)/2 = 1/N).
+    close(num(&rows[0], "theta_greedy").cos(), 1.0 - 2e-3, 1e-10);
     // n = 3: |cos| is uniform, so the random baseline is 1 − 1/N exactly.
     close(num(&rows[0], "random_max_cos"), 1.0 - 1e-3, 1e-10);
     close(num(&rows[1], "random_max_cos"), 1.0 - 1e-13, 1e-12);

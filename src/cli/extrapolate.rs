@@ -49,6 +49,9 @@ pub struct ExtrapolateOut {
     pub theta_xi_low: f64,
     /// Asymptotic (Stirling) form with ξ = 1.7434 (labelled asymptotic).
     pub theta_xi_high: f64,
+    /// Status of the two ξ columns: always `asymptotic` (the note's d → ∞ band, not a finite-d
+    /// statement; at d = 8 the exact ξ is 4.27).
+    pub xi_band_status: Status,
     /// cos θ of the small-angle law.
     pub cos_theta: f64,
     /// Random-code baseline: expected largest |cos| from one of N uniform random unit vectors to
@@ -72,6 +75,9 @@ pub struct ExtrapolateOut {
     pub gain_per_feature_low: f64,
     /// Gain per feature at θ_high.
     pub gain_per_feature_high: f64,
+    /// Gain per feature at θ_greedy: what the closed form gives at an angle some code is
+    /// guaranteed to reach (null where θ_greedy is).
+    pub gain_per_feature_greedy: Option<f64>,
     /// Source of γ_{n−1}: proven / best known / bound (the ξ columns are asymptotic).
     pub source: Status,
 }
@@ -83,14 +89,10 @@ pub struct ExtrapolateOut {
 /// `g/E = (1 − c)(2 + c)² / 12`, `c = max(cos θ, 0)` (SPEC §3: `g = E (1−c)(2+c)²/(12 m)` at
 /// `m = 1`; `l0 − l(c, 1)` with `l(c, 1) = (3c² + c³)/12`).
 ///
-/// `1 − c` is taken as `2 sin²(θ/2)` so that tiny angles (N = 10^13 in n = 3) keep their digits.
+/// Via [`superpose::gain::intercept_parts`], which takes `1 − c` as `2 sin²(θ/2)` so that tiny
+/// angles (N = 10^13 in n = 3) keep their digits.
 pub fn gain_per_feature(theta: f64) -> f64 {
-    let c = theta.cos();
-    if c <= 0.0 {
-        return 1.0 / 3.0;
-    }
-    let one_minus_c = 2.0 * (0.5 * theta).sin().powi(2);
-    one_minus_c * (2.0 + c) * (2.0 + c) / 12.0
+    superpose::gain::intercept_parts(theta).2 / 12.0
 }
 
 /// Runs `extrapolate`.
@@ -121,6 +123,11 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
         for &nn in &a.features.0 {
             let t = theta_min(n, nn)?;
             let ln_d = nn.ln();
+            let greedy = if nn >= 2.0 {
+                theta_greedy(n, nn).ok()
+            } else {
+                None
+            };
             let random = if nn >= 2.0 {
                 expected_max_abs_cos(n, nn).ok()
             } else {
@@ -135,20 +142,18 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 theta_high: t.theta_high,
                 theta_xi_low: theta_asymptotic(n, ln_d, XI_BAND.0),
                 theta_xi_high: theta_asymptotic(n, ln_d, XI_BAND.1),
+                xi_band_status: Status::Asymptotic,
                 cos_theta: t.theta.cos(),
                 random_max_cos: random,
                 theta_random: random.map(f64::acos),
-                theta_greedy: if nn >= 2.0 {
-                    theta_greedy(n, nn).ok()
-                } else {
-                    None
-                },
+                theta_greedy: greedy,
                 theta_tolerance: tol,
                 log10_directions: cap.log10_directions,
                 log10_directions_greedy: greedy_cap,
                 gain_per_feature: gain_per_feature(t.theta),
                 gain_per_feature_low: gain_per_feature(t.theta_low),
                 gain_per_feature_high: gain_per_feature(t.theta_high),
+                gain_per_feature_greedy: greedy.map(gain_per_feature),
                 source: t.source,
             });
         }

@@ -4,6 +4,7 @@
 //! hands rows to [`output::emit`].
 
 pub mod extrapolate;
+pub mod gain;
 pub mod figures;
 pub mod list;
 pub mod output;
@@ -41,6 +42,14 @@ pub enum Command {
     /// θ, capacity and gain at large n with the density-bound and ξ bands, beside the
     /// random-code baseline.
     Extrapolate(extrapolate::ExtrapolateArgs),
+    /// Closed-form gain of E features at multiplicity m (both conventions, any loss).
+    Gain(gain::GainArgs),
+    /// Phase points: first N at which degeneracy wins (closed form and finite-neighbour model).
+    Phase(gain::PhaseArgs),
+    /// The note's claims "n > 3 always embeds more" and "n > 5 never prefers degeneracy", per convention.
+    Claims(gain::ClaimsArgs),
+    /// Best symmetric configuration of N features with finite neighbours (argmin over c, m, E).
+    Optimize(gain::OptimizeArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
 }
@@ -54,6 +63,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Capacity(a) => theory::capacity(&a, f, out),
         Command::Codes(a) => theory::codes(&a, f, out),
         Command::Extrapolate(a) => extrapolate::extrapolate(&a, f, out),
+        Command::Gain(a) => gain::gain(&a, f, out),
+        Command::Phase(a) => gain::phase(&a, f, out),
+        Command::Claims(a) => gain::claims(&a, f, out),
+        Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
     }
 }
