@@ -525,6 +525,31 @@ pub fn draw_from_dir(
     }
 }
 
+/// The finite-neighbour symmetric optimum at (n, N) for L2 (`symmetric::optimize`, default K),
+/// with the best non-degenerate (m = 1) gain from `symmetric::landscape`. `None` when the
+/// symmetric model does not apply (n < 2) or the search fails.
+pub fn symmetric_optimum(n: usize, features: usize) -> Option<crate::compare::Symmetric> {
+    let l2 = Loss::L2;
+    let best = crate::symmetric::optimize(n, features as u64, &l2, None).ok()?;
+    let gain_m1 = if best.multiplicity == 1 {
+        best.gain
+    } else {
+        crate::symmetric::landscape(n, features as u64, &l2, None)
+            .ok()?
+            .iter()
+            .filter(|p| p.multiplicity == 1)
+            .map(|p| p.gain)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    Some(crate::compare::Symmetric {
+        gain: best.gain,
+        intercept: best.intercept,
+        multiplicity: best.multiplicity as usize,
+        embed: best.embed as usize,
+        gain_m1,
+    })
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
@@ -800,6 +825,19 @@ mod tests {
             structured: &|_, _| None,
         };
         let mut seen = Vec::new();
+        // The symmetric theory agrees with the closed form's slope structure: at n = 8, N = 64
+        // its intercept sits at or below cos θ of the law, and m = 1 (degeneracy never wins).
+        let s = symmetric_optimum(8, 64).unwrap();
+        let cos = crate::theta::theta_min(8, s.embed as f64 / s.multiplicity as f64)
+            .unwrap()
+            .theta
+            .cos();
+        assert!(
+            s.intercept <= cos + 1e-12 && s.intercept > 0.0,
+            "{s:?} vs {cos}"
+        );
+        assert_eq!(s.multiplicity, 1);
+        assert_eq!(s.gain, s.gain_m1);
         let w = write_all(d.path(), &models, &[], &hooks, "header", &mut |s| {
             seen.push(s.to_string())
         })

@@ -4,8 +4,8 @@
 //! hands rows to [`output::emit`].
 
 pub mod extrapolate;
-pub mod gain;
 pub mod figures;
+pub mod gain;
 pub mod list;
 pub mod output;
 pub mod theory;
