@@ -163,3 +163,52 @@ fn plot_rejects_bad_input() {
     fails_cleanly(&["plot", "superposition_3d", "--out", png, "--dir", dir]);
     assert!(!Path::new(png).exists());
 }
+
+#[test]
+fn compare_reads_a_sweep_folder() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2, 3], &[4, 8, 16]);
+    let dir = d.path().to_str().unwrap();
+    let out = run(&[
+        "--format",
+        "json",
+        "compare",
+        "--dims",
+        "2",
+        "--features",
+        "4,8",
+        "--dir",
+        dir,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        for k in [
+            "theta_trained",
+            "theta_law",
+            "theta_law_chord",
+            "ratio_theta_small",
+            "intercept_trained",
+            "cos_theta_min",
+            "intercept_finite",
+            "gain_trained",
+            "gain_closed",
+            "gain_finite",
+            "multiplicity_trained",
+            "multiplicity_finite",
+        ] {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        // n = 2 polygon of D = N directions: θ = 2π/D is the n = 2 law exactly.
+        let ratio = r["ratio_theta_small"].as_f64().unwrap();
+        assert!((ratio - 1.0).abs() < 1e-9, "{r}");
+    }
+    fails_cleanly(&["compare", "--dims", "0", "--features", "4", "--dir", dir]);
+    fails_cleanly(&["compare", "--dims", "5", "--features", "4", "--dir", dir]);
+}

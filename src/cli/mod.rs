@@ -52,6 +52,8 @@ pub enum Command {
     Optimize(gain::OptimizeArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
+    /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
+    Compare(figures::CompareArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -68,6 +70,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Claims(a) => gain::claims(&a, f, out),
         Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
+        Command::Compare(a) => figures::compare(&a, f, out),
     }
 }
 

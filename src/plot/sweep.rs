@@ -442,7 +442,7 @@ impl Figure for GainFig {
             .x_desc("number of features N")
             .y_desc("gain g")
             .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| log_tick(*v))
             .label_style(font(16))
             .axis_desc_style(font(19))
             .draw()

@@ -101,7 +101,7 @@ impl Figure for ThetaDistributionFig {
             .y_desc("density (per degree)")
             .x_labels(10)
             .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.4}"))
+            .y_label_formatter(&|v| tick(*v))
             .label_style(font(16))
             .axis_desc_style(font(19))
             .draw()
