@@ -22,9 +22,9 @@ use crate::sphere::angle_density;
 pub const NON_DEGENERATE: f64 = 1.1;
 /// A model counts as degenerate when its mean multiplicity is at least this.
 pub const DEGENERATE: f64 = 1.5;
-/// Features whose directions are closer than this (radians, 1°) share a direction when the
+/// Features whose directions are closer than this (radians; the trainer's threshold) share a direction when the
 /// trainer's own grouping is not supplied.
-pub const SAME_DIRECTION: f64 = 0.017_453_292_519_943_295;
+pub const SAME_DIRECTION: f64 = 1e-2;
 
 /// Verdict on a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

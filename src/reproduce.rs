@@ -96,14 +96,12 @@ pub fn read_model(path: &Path) -> Result<Trained> {
         .get("gain")
         .and_then(f64_of)
         .ok_or_else(|| parse_err(path, "missing report.gain"))?;
-    let loss = model
-        .get("loss")
-        .or_else(|| report.get("loss_fn"))
-        .map(|l| match l {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .unwrap_or_else(|| "l2".into());
+    let loss = report
+        .get("loss_fn")
+        .or_else(|| v.get("config").and_then(|c| c.get("loss")))
+        .and_then(Value::as_str)
+        .unwrap_or("l2")
+        .to_string();
     let view = ModelView { n, w, b };
     let groups = v.get("diagnostics").and_then(groups_of);
     let facts = ModelFacts::from_model(&view, gain, groups);
