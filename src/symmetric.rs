@@ -60,11 +60,12 @@
 //!
 //! ## Search over `E` and `m`
 //!
-//! `m = 1..=M` (default 16, `m ≤ E`). For each `m`: every integer `E ∈ [m, N]` for L2 with
-//! `N ≤ 4096`; otherwise every integer up to 64, a geometric grid of ratio 1.05 up to `N`
-//! (always including `N`), then an integer golden-section refinement between the best grid
-//! point's neighbours. `E/m` need not be an integer (the mean multiplicity, as in the closed
-//! form).
+//! `m = 1..=M` (default 16) and an integer number of directions `D`, `E = m D ≤ N` (unlike
+//! the closed form, which allows a fractional `E/m`; here a fractional `D` would let `m = 2`
+//! reach a `D` that `m = 1` cannot and look better for no physical reason). For each `m`:
+//! every `D ≤ N/m` for L2 with `N ≤ 4096`; otherwise every `D` up to 64, a geometric grid of
+//! ratio 1.05 up to `⌊N/m⌋`, then an integer golden-section refinement between the best grid
+//! point's neighbours.
 
 use argmin::core::CostFunction;
 use serde::Serialize;
@@ -457,26 +458,25 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
     Ok(k)
 }
 
-/// Candidate `E` values for multiplicity `m`.
+/// Candidate numbers of directions `D` (so `E = m D ≤ N`) for multiplicity `m`.
 fn candidates(features: u64, m: u64, loss: &Loss) -> Vec<u64> {
-    if m > features {
+    let dmax = features / m;
+    if dmax == 0 {
         return vec![];
     }
     if *loss == Loss::L2 && features <= EXACT_E_SCAN {
-        return (m..=features).collect();
+        return (1..=dmax).collect();
     }
-    let mut v: Vec<u64> = (m..=features.min(GRID_START.max(m))).collect();
-    let mut x = *v.last().unwrap_or(&m);
-    while x < features {
-        x = ((x as f64 * GRID_RATIO).ceil() as u64)
-            .max(x + 1)
-            .min(features);
+    let mut v: Vec<u64> = (1..=dmax.min(GRID_START)).collect();
+    let mut x = *v.last().unwrap_or(&1);
+    while x < dmax {
+        x = ((x as f64 * GRID_RATIO).ceil() as u64).max(x + 1).min(dmax);
         v.push(x);
     }
     v
 }
 
-/// Integer golden-section refinement of the best `E` strictly between `lo` and `hi`.
+/// Integer golden-section refinement of the best `D` strictly between `lo` and `hi`.
 fn refine(lo: u64, hi: u64, mut f: impl FnMut(u64) -> Result<Eval>, best: &mut Eval) -> Result<()> {
     let (mut a, mut b) = (lo, hi);
     while b - a > 2 {
@@ -516,8 +516,8 @@ fn search(
     for m in 1..=opts.max_multiplicity.min(features) {
         let cands = candidates(features, m, loss);
         let mut local: Option<(usize, Eval)> = None;
-        for (i, &e) in cands.iter().enumerate() {
-            let ev = eval(n, e, m, loss, k, opts.law)?;
+        for (i, &d) in cands.iter().enumerate() {
+            let ev = eval(n, m * d, m, loss, k, opts.law)?;
             visit(&ev);
             if local.as_ref().map_or(true, |(_, b)| better(&ev, b)) {
                 local = Some((i, ev));
@@ -529,7 +529,7 @@ fn search(
             let lo = cands[i.saturating_sub(1)];
             let hi = cands[(i + 1).min(cands.len() - 1)];
             if hi > lo + 1 {
-                refine(lo, hi, |e| eval(n, e, m, loss, k, opts.law), &mut lb)?;
+                refine(lo, hi, |d| eval(n, m * d, m, loss, k, opts.law), &mut lb)?;
             }
         }
         if best.as_ref().map_or(true, |b| better(&lb, b)) {
@@ -616,10 +616,10 @@ pub fn configuration(
             format!("{embed} must lie in 1..=N = {features}"),
         ));
     }
-    if multiplicity < 1 || multiplicity > embed {
+    if multiplicity < 1 || multiplicity > embed || embed % multiplicity != 0 {
         return Err(Error::invalid(
             "multiplicity",
-            format!("{multiplicity} must lie in 1..=E = {embed}"),
+            format!("{multiplicity} must divide E = {embed} (E = m D with D directions)"),
         ));
     }
     let e = eval(n, embed, multiplicity, loss, k, opts.law)?;
@@ -660,7 +660,7 @@ pub fn neighbour_phase(
     let mut best: Option<Eval> = None;
     let mut nf = 1u64;
     while nf <= max_features {
-        for m in 1..=opts.max_multiplicity.min(nf) {
+        for m in (1..=opts.max_multiplicity.min(nf)).filter(|m| nf % m == 0) {
             let e = eval(n, nf, m, loss, k, opts.law)?;
             if best.as_ref().map_or(true, |b| better(&e, b)) {
                 best = Some(e);
@@ -908,7 +908,7 @@ mod tests {
             let k = default_neighbours(n).unwrap().value;
             let mut top = f64::NEG_INFINITY;
             for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
-                for e in m..=nf {
+                for e in (m..=nf).filter(|e| e % m == 0) {
                     top = top.max(
                         eval(n, e, m, &Loss::L2, k, ThetaLaw::SmallAngle)
                             .unwrap()
