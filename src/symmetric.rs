@@ -52,10 +52,9 @@
 //!
 //! Default: the kissing number in `d = n − 1` dimensions (the local packing on `S^{n−1}` is
 //! `d`-dimensional), taking the table's **lower bound** — a configuration that exists, exact
-//! for d = 1..4, 8, 24 (`data/kissing.csv`). Beyond the table (d > 32): the larger of the
-//! d = 32 lower bound (kissing numbers do not decrease with `d`: a kissing configuration in a
-//! hyperplane of `R^{d+1}` is still one) and the Chabauty–Shannon–Wyner estimate
-//! `√(3πd/8) (2/√3)^d`. With few directions a direction cannot have more neighbours than
+//! for d = 1..4, 8, 24 (`data/kissing.csv`). Beyond the table (d > 32): the rigorous lower
+//! bound of [`crate::packing::kissing_bounds`] (the larger of `τ_32 + 2(d − 32)` and the
+//! greedy Chabauty–Shannon–Wyner bound). With few directions a direction cannot have more neighbours than
 //! there are other directions, so `K_eff = min(K, D − 1)`. Overridable.
 //!
 //! ## Search over `E` and `m`
@@ -73,7 +72,7 @@ use serde::Serialize;
 use crate::error::{finite, Error, Result};
 use crate::gain::{argmin_1d, intercept_parts, Convention, SymmetricPoint, ThetaLaw};
 use crate::loss::{Loss, GL10_W, GL10_X};
-use crate::packing::kissing_row;
+use crate::packing::{kissing_bounds, kissing_row};
 use crate::sphere::ln_angle_density_norm;
 use crate::theta::theta_min_ln;
 
@@ -93,7 +92,7 @@ const TIE: f64 = 1e-12;
 pub struct Neighbours {
     /// `K`.
     pub value: f64,
-    /// `kissing lower bound`, `kissing monotone/CSW fallback`, or `user`.
+    /// Where `K` comes from: the kissing table's lower bound, or the rigorous lower bound beyond it.
     pub source: &'static str,
 }
 
@@ -110,15 +109,15 @@ pub fn default_neighbours(n: usize) -> Result<Neighbours> {
     if let Some(r) = kissing_row(d) {
         return Ok(Neighbours {
             value: r.lower as f64,
-            source: "kissing lower bound",
+            source: "kissing lower bound (table)",
         });
     }
-    let last = kissing_row(32).map_or(0.0, |r| r.lower as f64);
-    let df = d as f64;
-    let csw = (3.0 * std::f64::consts::PI * df / 8.0).sqrt() * (2.0 / 3f64.sqrt()).powf(df);
+    let k = kissing_bounds(d)?;
     Ok(Neighbours {
-        value: last.max(csw),
-        source: "kissing monotone/CSW fallback",
+        value: k
+            .lower
+            .map_or_else(|| 10f64.powf(k.log10_lower), |x| x as f64),
+        source: "kissing lower bound (beyond the table)",
     })
 }
 
