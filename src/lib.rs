@@ -25,11 +25,13 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
 pub mod error;
 pub mod packing;
 pub mod prec;
 pub mod sphere;
 pub mod theta;
+pub mod toy;
 
 pub use error::{Error, Result};
