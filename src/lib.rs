@@ -25,12 +25,26 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
+//!   Tammes) and the θ law's ratio to their true minimal angles.
+//! * [`random_codes`] — the random-code baseline: expected largest |cos| to the nearest of N
+//!   random unit vectors.
+//! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
+//! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
+//! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
+pub mod codes;
 pub mod error;
+pub mod gain;
+pub mod loss;
 pub mod packing;
+pub mod phase;
 pub mod prec;
+pub mod random_codes;
 pub mod sphere;
+pub mod symmetric;
 pub mod theta;
 pub mod toy;
 

@@ -4,7 +4,9 @@
 //! (d = 1..32), each row with its source and status; they are embedded with `include_str!` and
 //! parsed once. Beyond the tables, [`hermite`] gives rigorous finite-d bounds:
 //!
-//! * lower: Minkowski–Hlawka, `δ_d ≥ ζ(d) / 2^{d−1}` (a lattice with that density exists);
+//! * lower: the best orthogonal direct sum of tabulated lattices (`γ_d ≥ (Π γ_{d_i}^{d_i})^{1/d}`,
+//!   `d = Σ d_i`), or Minkowski–Hlawka, `δ_d ≥ ζ(d) / 2^{d−1}` (a lattice with that density
+//!   exists), whichever is larger;
 //! * upper: Blichfeldt (1929), `δ_d ≤ ((d+2)/2) · 2^{−d/2}` (no packing is denser).
 //!
 //! # Notation
@@ -14,7 +16,7 @@
 //! in `[1, 1.7434]` only as `d → ∞` ([`XI_BAND`]); at `d = 8` it is `2πe·2/8 ≈ 4.27`.
 
 use serde::{Deserialize, Serialize};
-use std::f64::consts::{E, LN_2, PI};
+use std::f64::consts::{E, LN_10, LN_2, PI};
 use std::sync::LazyLock;
 
 use crate::error::{Error, Result};
@@ -261,6 +263,90 @@ pub fn kissing_row(d: usize) -> Option<&'static KissingRow> {
     KISSING.iter().find(|r| r.d == d)
 }
 
+/// Lower and upper figures for the kissing number `τ_d` in `R^d`, inside or beyond the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct KissingBounds {
+    /// Dimension.
+    pub d: usize,
+    /// A lower bound (a construction), `None` when it exceeds 2^53.
+    pub lower: Option<u64>,
+    /// An upper bound, `None` when it exceeds 2^53 or is not computed (d > 10^5).
+    pub upper: Option<u64>,
+    /// `log10` of the lower figure.
+    pub log10_lower: f64,
+    /// `log10` of the upper figure (`None` when not computed).
+    pub log10_upper: Option<f64>,
+    /// `proven` (lower = upper) or `bound`.
+    pub status: Status,
+    /// Where the figures come from.
+    pub source: String,
+}
+
+/// Largest dimension for which Levenshtein's bound is evaluated (≈ 60 ms at 10^5, 1 s at 10^6).
+pub const LEVENSHTEIN_MAX_D: usize = 100_000;
+
+/// Kissing-number figures for any `d ≥ 1`.
+///
+/// # Formula
+///
+/// `d ≤ 32`: `data/kissing.csv`. Beyond, both rigorous (status [`Status::Bound`]):
+/// * lower: the larger of `τ_32 + 2(d − 32)` (a kissing configuration in `R^{d−1}` plus
+///   `±e_d`, which are at 90° to it, gives `τ_d ≥ τ_{d−1} + 2`) and the greedy bound
+///   `τ_d = A(d, π/3) ≥ 1/μ(π/3)` ([`crate::random_codes::ln_capacity_greedy`]);
+/// * upper: Levenshtein's `L(d, ½)` ([`crate::codes::ln_levenshtein_bound`]) for
+///   `d ≤` [`LEVENSHTEIN_MAX_D`].
+///
+/// Integers are rounded safely: `⌊x (1 − 10^{−9})⌋` for the lower figure, `⌊x (1 + 10^{−9})⌋`
+/// for the upper (the count is an integer and `x` carries ~1e-12 relative error).
+pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
+    if d == 0 {
+        return Err(Error::invalid("dimension d", "must be at least 1"));
+    }
+    if let Some(r) = kissing_row(d) {
+        return Ok(KissingBounds {
+            d,
+            lower: Some(r.lower),
+            upper: Some(r.upper),
+            log10_lower: (r.lower as f64).log10(),
+            log10_upper: Some((r.upper as f64).log10()),
+            status: r.status,
+            source: r.source.clone(),
+        });
+    }
+    let last = KISSING.last().map_or((0, 0), |r| (r.d, r.lower));
+    let step = last.1 + 2 * (d - last.0) as u64;
+    let ln_step = (step as f64).ln();
+    let ln_greedy = crate::random_codes::ln_capacity_greedy(d, PI / 3.0)?;
+    let ln_lower = ln_step.max(ln_greedy);
+    let ln_upper = if d <= LEVENSHTEIN_MAX_D {
+        Some(crate::codes::ln_levenshtein_bound(d, 0.5)?)
+    } else {
+        None
+    };
+    let as_int = |ln: f64, factor: f64| {
+        let x = ln.exp() * factor;
+        (x < 9.007e15).then(|| x.floor() as u64)
+    };
+    Ok(KissingBounds {
+        d,
+        lower: if ln_greedy > ln_step {
+            as_int(ln_greedy, 1.0 - 1e-9)
+        } else {
+            Some(step)
+        },
+        upper: ln_upper.and_then(|u| as_int(u, 1.0 + 1e-9)),
+        log10_lower: ln_lower / LN_10,
+        log10_upper: ln_upper.map(|u| u / LN_10),
+        status: Status::Bound,
+        source: if ln_greedy > ln_step {
+            "lower: greedy 1/mu(60 deg) (Chabauty-Shannon-Wyner); upper: Levenshtein L(d,1/2)"
+        } else {
+            "lower: tau_32 + 2(d-32) (add +-e_i to the d = 32 record); upper: Levenshtein L(d,1/2)"
+        }
+        .into(),
+    })
+}
+
 /// The large-d band of `ξ = 2πe γ_d / d`: `[1, 1.7434]`, from Minkowski–Hlawka (lower) and
 /// Kabatiansky–Levenshtein (upper, `4 · 2^{−2·0.5990557669}` = 1.743381694). Only a limit.
 pub const XI_BAND: (f64, f64) = (1.0, 1.743_381_694);
@@ -289,6 +375,10 @@ pub fn ln_density_from_hermite(d: usize, ln_gamma_d: f64) -> f64 {
 /// Riemann ζ(s) for real `s ≥ 2`: direct sum to 1000 terms with the Euler–Maclaurin tail
 /// `∫_K^∞ x^{−s} dx + K^{−s}/2 + s K^{−s−1}/12` (relative error below 1e-14 for s ≥ 2).
 pub fn zeta(s: f64) -> f64 {
+    if s >= 40.0 {
+        // The tail beyond k = 10 is below 11^{−39} relative: ten terms are exact in double.
+        return (1..=10).rev().map(|k| (k as f64).powf(-s)).sum();
+    }
     let k_max = 1000usize;
     let mut sum = 0.0;
     for k in (1..k_max).rev() {
@@ -312,6 +402,44 @@ pub fn ln_density_blichfeldt(d: usize) -> f64 {
     (((d + 2.0) / 2.0).ln() - 0.5 * d * LN_2).min(0.0)
 }
 
+/// Largest dimension for which [`ln_hermite_direct_sum`] is tabulated. Beyond it the
+/// Minkowski–Hlawka bound is larger anyway (it passes γ = 6, the best per-dimension value of any
+/// tabulated lattice, near d ≈ 95).
+pub const DIRECT_SUM_MAX_D: usize = 256;
+
+static DIRECT_SUM: LazyLock<Vec<f64>> = LazyLock::new(|| {
+    // best[d] = max Σ d_i ln γ_{d_i} over ways of writing d = Σ d_i with tabulated d_i.
+    let table: Vec<(usize, f64)> = PACKING.iter().map(|r| (r.d, r.hermite.ln())).collect();
+    let mut best = vec![f64::NEG_INFINITY; DIRECT_SUM_MAX_D + 1];
+    best[0] = 0.0;
+    for d in 1..=DIRECT_SUM_MAX_D {
+        for &(k, lg) in &table {
+            if k <= d && best[d - k].is_finite() {
+                best[d] = best[d].max(best[d - k] + k as f64 * lg);
+            }
+        }
+    }
+    best
+});
+
+/// `ln` of the Hermite constant of the best orthogonal direct sum of tabulated lattices in
+/// dimension `d` (`1 ≤ d ≤` [`DIRECT_SUM_MAX_D`]), a rigorous lower bound on `ln γ_d`.
+///
+/// # Formula
+///
+/// Scale lattices `L_i ⊂ R^{d_i}` to minimal norm 1, so `det L_i = γ(L_i)^{−d_i}`. The orthogonal
+/// sum `L_1 ⊕ … ⊕ L_k` has minimal norm 1 and determinant `Π det L_i`, hence
+/// `γ_d ≥ (Π γ_{d_i}^{d_i})^{1/d}` for `d = Σ d_i` (Conway & Sloane, SPLAG ch. 1 §1.5; the
+/// best decomposition is a small dynamic programme over the table). With `P48p` (γ = 6) this
+/// beats Minkowski–Hlawka for `49 ≤ d ≲ 95`.
+pub fn ln_hermite_direct_sum(d: usize) -> Option<f64> {
+    DIRECT_SUM
+        .get(d)
+        .copied()
+        .filter(|x| d >= 1 && x.is_finite())
+        .map(|s| s / d as f64)
+}
+
 /// A Hermite constant with its uncertainty and source.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Hermite {
@@ -332,8 +460,9 @@ pub struct Hermite {
 ///
 /// Inside the table (d ≤ 48): `value = lower` is the best known lattice's constant (proven for
 /// d = 1..8 and 24), `upper` comes from Cohn's upper bound on the density of any packing.
-/// Beyond it: `value = lower` from Minkowski–Hlawka and `upper` from Blichfeldt, both rigorous
-/// (status [`Status::Bound`]).
+/// Beyond it: `value = lower` is the larger of two rigorous lattice lower bounds, the best
+/// orthogonal sum of tabulated lattices ([`ln_hermite_direct_sum`], wins for d ≲ 95) and
+/// Minkowski–Hlawka (wins beyond), and `upper` comes from Blichfeldt (status [`Status::Bound`]).
 pub fn hermite(d: usize) -> Result<Hermite> {
     if d == 0 {
         return Err(Error::invalid("packing dimension d", "must be at least 1"));
@@ -348,7 +477,8 @@ pub fn hermite(d: usize) -> Result<Hermite> {
             status: r.status,
         });
     }
-    let lower = ln_hermite_from_density(d, ln_density_minkowski_hlawka(d)).exp();
+    let mh = ln_hermite_from_density(d, ln_density_minkowski_hlawka(d));
+    let lower = ln_hermite_direct_sum(d).map_or(mh, |ds| ds.max(mh)).exp();
     let upper = ln_hermite_from_density(d, ln_density_blichfeldt(d)).exp();
     Ok(Hermite {
         d,
@@ -474,10 +604,61 @@ mod tests {
         }
     }
 
+    /// Orthogonal sums: `P48p ⊕ Z` in d = 49 gives `γ ≥ 6^{48/49}`, `Leech` in d = 72 gives
+    /// `(6^48 4^24)^{1/72}`; far out Minkowski–Hlawka takes over, and the lower figure never exceeds Blichfeldt.
+    #[test]
+    fn direct_sums_extend_the_table() {
+        assert_close(hermite(49).unwrap().lower, 6f64.powf(48.0 / 49.0), 1e-12);
+        let p48_leech = (48.0 * 6f64.ln() + 24.0 * 4f64.ln()) / 72.0;
+        assert_close(hermite(72).unwrap().lower, p48_leech.exp(), 1e-12);
+        // In d = 96, P48p ⊕ P48p has γ = 6, but Minkowski–Hlawka already guarantees more.
+        assert_close(ln_hermite_direct_sum(96).unwrap(), 6f64.ln(), 1e-12);
+        assert!(hermite(96).unwrap().lower > 6.0);
+        for d in 1..=48 {
+            let ds = ln_hermite_direct_sum(d).unwrap();
+            assert!(
+                ds >= packing_row(d).unwrap().hermite.ln() - 1e-15,
+                "d = {d}"
+            );
+        }
+        let d = 300;
+        let mh = ln_hermite_from_density(d, ln_density_minkowski_hlawka(d)).exp();
+        assert_close(hermite(d).unwrap().lower, mh, REL_TIGHT);
+        for d in 49..=DIRECT_SUM_MAX_D + 5 {
+            let h = hermite(d).unwrap();
+            assert!(h.lower < h.upper, "d = {d}");
+        }
+    }
+
+    /// Beyond the kissing table: the figures continue the table (lower ≥ τ_32 + 2, upper from
+    /// Levenshtein ≥ lower), the greedy bound takes over from the step bound at large d, and
+    /// inside the table the rows come back unchanged.
+    #[test]
+    fn kissing_beyond_the_table() {
+        let k24 = kissing_bounds(24).unwrap();
+        assert_eq!((k24.lower, k24.upper), (Some(196_560), Some(196_560)));
+        let k33 = kissing_bounds(33).unwrap();
+        assert_eq!(k33.lower, Some(kissing_row(32).unwrap().lower + 2));
+        assert!(k33.upper.unwrap() > kissing_row(32).unwrap().upper);
+        assert_eq!(k33.status, Status::Bound);
+        for d in [33usize, 50, 100, 200, 1000, 10_000] {
+            let k = kissing_bounds(d).unwrap();
+            assert!(k.log10_lower < k.log10_upper.unwrap(), "d = {d}");
+        }
+        // Greedy rate log2(2/√3) = 0.2075 per dimension wins far out.
+        let k = kissing_bounds(10_000).unwrap();
+        let rate = k.log10_lower * LN_10 / (10_000.0 * LN_2);
+        assert!((rate - 0.2075).abs() < 0.01, "{rate}");
+        assert!(kissing_bounds(1_000_000).unwrap().log10_upper.is_none());
+    }
+
     #[test]
     fn zeta_values() {
         assert_close(zeta(2.0), PI * PI / 6.0, 1e-12);
         assert_close(zeta(4.0), PI.powi(4) / 90.0, 1e-14);
+        // ζ(40) = 1 + 2^{−40} + 3^{−40} + … ; both branches agree at the switch.
+        assert_close(zeta(40.0), 1.0 + 2f64.powi(-40) + 3f64.powi(-40), 1e-16);
+        assert_close(zeta(40.0 - 1e-12), zeta(40.0), 1e-15);
     }
 
     #[test]

@@ -152,6 +152,10 @@ pub struct Capacity {
     pub log10_directions_low: f64,
     /// `log10 D` with the chord law and the upper figure of `γ`.
     pub log10_directions_high: f64,
+    /// Rigorous lower bound on `log10 D`: the greedy (saturation) bound `A(n, θ) ≥ 1/μ(θ)`
+    /// ([`crate::random_codes::ln_capacity_greedy`]); `None` for `θ > π/2`. Where the law falls
+    /// below it (large n, θ ≳ 1 rad) the small-angle law is too pessimistic.
+    pub log10_directions_greedy: Option<f64>,
     /// Source of `γ`.
     pub source: Status,
 }
@@ -195,6 +199,11 @@ pub fn capacity(n: usize, theta: f64) -> Result<Capacity> {
         log10_directions_chord: chord / LN_10,
         log10_directions_low: ln_capacity_at(n, h.lower, theta / 2.0) / LN_10,
         log10_directions_high: ln_capacity_at(n, h.upper, 2.0 * (theta / 4.0).sin()) / LN_10,
+        log10_directions_greedy: if theta <= PI / 2.0 {
+            Some(crate::random_codes::ln_capacity_greedy(n, theta)? / LN_10)
+        } else {
+            None
+        },
         source: h.status,
     })
 }
@@ -245,5 +254,71 @@ mod tests {
         assert!(capacity(3, 0.0).is_err());
         assert!(capacity(3, PI).is_err());
         assert!(capacity(3, f64::NAN).is_err());
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// θ does not grow with D at fixed n (strictly falls unless clamped at π).
+            #[test]
+            fn theta_falls_with_directions(n in 2usize..2000, ln_d in 0.0f64..500.0, step in 1e-3f64..50.0) {
+                let a = theta_min_ln(n, ln_d).unwrap();
+                let b = theta_min_ln(n, ln_d + step).unwrap();
+                prop_assert!(b.theta <= a.theta);
+                prop_assert!(b.theta_upper <= a.theta_upper);
+                if a.theta < PI {
+                    prop_assert!(b.theta < a.theta);
+                }
+            }
+
+            /// The chord form is never below the small-angle form, and the density-bound band
+            /// contains the law: θ_low ≤ θ ≤ θ_upper ≤ θ_high.
+            #[test]
+            fn forms_are_ordered(n in 2usize..100_000, ln_d in 0.0f64..1e4) {
+                let t = theta_min_ln(n, ln_d).unwrap();
+                prop_assert!(t.theta_upper >= t.theta);
+                prop_assert!(t.theta_low <= t.theta);
+                prop_assert!(t.theta_upper <= t.theta_high);
+                prop_assert!(t.theta > 0.0 && t.theta_high <= PI);
+            }
+
+            /// Capacity inverts the law: capacity(n, θ(n, D)) = D.
+            #[test]
+            fn capacity_of_theta_is_d(n in 2usize..100_000, ln_d in 0.0f64..2000.0) {
+                let t = theta_min_ln(n, ln_d).unwrap();
+                prop_assume!(t.theta < PI);
+                let c = capacity(n, t.theta).unwrap();
+                let back = c.log10_directions * LN_10;
+                prop_assert!((back - ln_d).abs() <= 1e-9 * ln_d.abs().max(1.0), "{} vs {}", back, ln_d);
+            }
+
+            /// Every form is finite and inside [0, π] up to n = 10^6, and positive unless the
+            /// angle underflows a double (`ln θ ≈ −ln D / (n−1)` below −700, e.g. n = 2 with
+            /// D = e^{10^5}).
+            #[test]
+            fn finite_up_to_a_million(n in 2usize..=1_000_000, ln_d in 0.0f64..1e6) {
+                let t = theta_min_ln(n, ln_d).unwrap();
+                let representable = ln_d < 600.0 * (n - 1) as f64;
+                for x in [t.theta, t.theta_upper, t.theta_asymptotic, t.theta_low, t.theta_high, t.xi] {
+                    prop_assert!(x.is_finite() && x >= 0.0);
+                    prop_assert!(x > 0.0 || !representable);
+                }
+                prop_assert!(t.theta_high <= PI);
+                let c = capacity(n, 0.5).unwrap();
+                prop_assert!(c.log10_directions.is_finite() && c.log10_directions_high.is_finite());
+            }
+
+            /// The greedy lower bound never exceeds the true optimum where that is known
+            /// (n = 2: the regular D-gon, 2π/D).
+            #[test]
+            fn greedy_below_polygons(d in 3usize..100_000) {
+                let g = crate::random_codes::theta_greedy(2, d as f64).unwrap();
+                prop_assert!(g <= 2.0 * PI / d as f64 * (1.0 + 1e-12));
+            }
+        }
     }
 }

@@ -92,7 +92,9 @@ pub fn parse_counts(s: &str) -> Result<Vec<usize>, String> {
         .into_iter()
         .map(|x| {
             let r = x.round();
-            if (x - r).abs() > 1e-9 * x.max(1.0) || r > 1e15 {
+            if r > 1e15 {
+                Err(format!("{x} is too large for a count (at most 1e15)"))
+            } else if (x - r).abs() > 1e-9 * x.max(1.0) {
                 Err(format!("{x} is not a whole number"))
             } else {
                 Ok(r as usize)

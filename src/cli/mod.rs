@@ -3,6 +3,8 @@
 //! The library knows nothing of argv; each subcommand validates its flags, calls the library and
 //! hands rows to [`output::emit`].
 
+pub mod extrapolate;
+pub mod gain;
 pub mod list;
 pub mod output;
 pub mod theory;
@@ -34,6 +36,19 @@ pub enum Command {
     Theta(theory::ThetaArgs),
     /// Capacity D(θ): how many directions fit in R^n at separation θ.
     Capacity(theory::CapacityArgs),
+    /// Known optimal spherical codes against the θ law (ratios of predicted to true angle).
+    Codes(theory::CodesArgs),
+    /// θ, capacity and gain at large n with the density-bound and ξ bands, beside the
+    /// random-code baseline.
+    Extrapolate(extrapolate::ExtrapolateArgs),
+    /// Closed-form gain of E features at multiplicity m (both conventions, any loss).
+    Gain(gain::GainArgs),
+    /// Phase points: first N at which degeneracy wins (closed form and finite-neighbour model).
+    Phase(gain::PhaseArgs),
+    /// The note's claims "n > 3 always embeds more" and "n > 5 never prefers degeneracy", per convention.
+    Claims(gain::ClaimsArgs),
+    /// Best symmetric configuration of N features with finite neighbours (argmin over c, m, E).
+    Optimize(gain::OptimizeArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -43,6 +58,12 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Packing(a) => theory::packing(&a, f, out),
         Command::Theta(a) => theory::theta(&a, f, out),
         Command::Capacity(a) => theory::capacity(&a, f, out),
+        Command::Codes(a) => theory::codes(&a, f, out),
+        Command::Extrapolate(a) => extrapolate::extrapolate(&a, f, out),
+        Command::Gain(a) => gain::gain(&a, f, out),
+        Command::Phase(a) => gain::phase(&a, f, out),
+        Command::Claims(a) => gain::claims(&a, f, out),
+        Command::Optimize(a) => gain::optimize(&a, f, out),
     }
 }
 

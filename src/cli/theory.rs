@@ -7,7 +7,7 @@ use std::io::Write;
 use super::output::{emit, Format};
 use super::{Counts, Reals};
 use superpose::error::Result;
-use superpose::packing::{hermite, kissing_row, xi, Status};
+use superpose::packing::{hermite, kissing_bounds, xi, Status};
 use superpose::sphere::{ball_volume, ln_ball_volume, ln_sphere_area, sphere_area};
 use superpose::theta::{capacity as capacity_of, theta_min, Capacity, ThetaEstimate};
 
@@ -36,6 +36,9 @@ pub struct PackingOut {
     pub density: Option<f64>,
     /// `ln δ`.
     pub log_density: f64,
+    /// Density of the best known packing, lattice or not (table only; differs from `density`
+    /// in d = 10, 11, 13, 18–23, 27–30, 44–47, where a non-lattice packing is denser).
+    pub best_density: Option<f64>,
     /// Hermite constant `γ_d` (tabulated lattice, or the Minkowski–Hlawka bound).
     pub hermite: f64,
     /// Lower and upper figures of `γ_d`.
@@ -44,10 +47,18 @@ pub struct PackingOut {
     pub hermite_upper: f64,
     /// `ξ_d = 2πe γ_d/d`.
     pub xi: f64,
-    /// Kissing number, lower bound (null beyond the table).
+    /// Kissing number, lower bound: the table (d ≤ 32), else a rigorous construction bound
+    /// (null when above 2^53; see `log10_kissing_lower`).
     pub kissing_lower: Option<u64>,
-    /// Kissing number, upper bound.
+    /// Kissing number, upper bound: the table, else Levenshtein's L(d, 1/2) (null when above
+    /// 2^53 or d > 10^5).
     pub kissing_upper: Option<u64>,
+    /// log10 of the kissing lower figure.
+    pub log10_kissing_lower: f64,
+    /// log10 of the kissing upper figure (null for d > 10^5).
+    pub log10_kissing_upper: Option<f64>,
+    /// Status of the kissing figures: proven (lower = upper) or bound.
+    pub kissing_status: Status,
     /// Status of `hermite`: proven / best known / bound.
     pub status: Status,
 }
@@ -61,7 +72,7 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
         .map(|&d| {
             let h = hermite(d)?;
             let ln_delta = superpose::packing::ln_density_from_hermite(d, h.value.ln());
-            let k = kissing_row(d);
+            let k = kissing_bounds(d)?;
             Ok(PackingOut {
                 d,
                 ball_volume: ball_volume(d as f64),
@@ -70,12 +81,16 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
                 log_sphere_area: ln_sphere_area(d as f64 + 1.0),
                 density: superpose::sphere::exp_checked(ln_delta),
                 log_density: ln_delta,
+                best_density: superpose::packing::packing_row(d).map(|r| r.density),
                 hermite: h.value,
                 hermite_lower: h.lower,
                 hermite_upper: h.upper,
                 xi: xi(d, h.value),
-                kissing_lower: k.map(|k| k.lower),
-                kissing_upper: k.map(|k| k.upper),
+                kissing_lower: k.lower,
+                kissing_upper: k.upper,
+                log10_kissing_lower: k.log10_lower,
+                log10_kissing_upper: k.log10_upper,
+                kissing_status: k.status,
                 status: h.status,
             })
         })
@@ -94,13 +109,35 @@ pub struct ThetaArgs {
     pub directions: Reals,
 }
 
+/// One row of `theta`: the law's estimate and the greedy guarantee.
+#[derive(Debug, Serialize)]
+pub struct ThetaOut {
+    /// The θ law (all forms).
+    #[serde(flatten)]
+    pub estimate: ThetaEstimate,
+    /// Rigorous lower bound on the best code's minimal angle (greedy: μ(θ) = 1/D; null for
+    /// D < 2).
+    pub theta_greedy: Option<f64>,
+}
+
 /// Runs `theta`.
 pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let rows: Vec<ThetaEstimate> = a
+    let rows: Vec<ThetaOut> = a
         .directions
         .0
         .iter()
-        .map(|&d| theta_min(a.dim, d))
+        .map(|&d| {
+            let estimate = theta_min(a.dim, d)?;
+            let theta_greedy = if d >= 2.0 {
+                Some(superpose::random_codes::theta_greedy(a.dim, d)?)
+            } else {
+                None
+            };
+            Ok(ThetaOut {
+                estimate,
+                theta_greedy,
+            })
+        })
         .collect::<Result<_>>()?;
     emit(&rows, f, out)
 }
@@ -126,6 +163,63 @@ pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> 
         for &t in &a.theta.0 {
             let t = if a.degrees { t.to_radians() } else { t };
             rows.push(capacity_of(n, t)?);
+        }
+    }
+    emit(&rows, f, out)
+}
+
+/// `superpose codes [--dims L]`.
+#[derive(Debug, Args)]
+pub struct CodesArgs {
+    /// Dimensions n (list or range, n ≥ 2). Each n lists its simplex and cross-polytope; n = 2
+    /// adds polygons, n = 3 the Tammes table, n = 4 the 24-cell and 600-cell, n = 8 the E8 roots.
+    #[arg(long, value_parser = super::counts, default_value = "2,3,4,8")]
+    pub dims: Counts,
+}
+
+/// One row of `codes`.
+#[derive(Debug, Serialize)]
+pub struct CodesOut {
+    /// Dimension n.
+    pub n: usize,
+    /// Name of the code.
+    pub name: String,
+    /// Number of points D.
+    pub points: usize,
+    /// The code's minimal angle.
+    pub theta_true: f64,
+    /// Small-angle θ law for (n, D).
+    pub theta: f64,
+    /// Chord θ law.
+    pub theta_upper: f64,
+    /// theta / theta_true.
+    pub ratio: f64,
+    /// theta_upper / theta_true.
+    pub ratio_upper: f64,
+    /// Status of the code: proven (optimal) or best known.
+    pub status: Status,
+    /// Source of γ_{n−1} in the law.
+    pub law_source: Status,
+}
+
+/// Runs `codes`.
+pub fn codes(a: &CodesArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let mut rows = Vec::new();
+    for &n in &a.dims.0 {
+        for c in superpose::codes::known_codes(n)? {
+            let r = superpose::codes::compare(&c)?;
+            rows.push(CodesOut {
+                n: r.n,
+                name: r.name,
+                points: r.points,
+                theta_true: r.theta_true,
+                theta: r.theta,
+                theta_upper: r.theta_upper,
+                ratio: r.ratio,
+                ratio_upper: r.ratio_upper,
+                status: r.status,
+                law_source: r.law_source,
+            });
         }
     }
     emit(&rows, f, out)

@@ -10,7 +10,6 @@
 
 pub mod diagnostics;
 pub mod exact;
-mod l2;
 pub mod model;
 pub mod sampled;
 pub mod sweep;
@@ -20,8 +19,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::loss::Loss;
 pub use diagnostics::{Diagnostics, Summary};
-pub use l2::Loss;
 pub use model::{Model, SavedModel};
 
 use crate::error::{Error, Result};

@@ -1,0 +1,184 @@
+//! `extrapolate`: the θ law, capacity, gain and the random-code baseline at large n.
+
+use clap::Args;
+use serde::Serialize;
+use std::f64::consts::PI;
+use std::io::Write;
+
+use super::output::{emit, Format};
+use super::{Counts, Reals};
+use superpose::error::{Error, Result};
+use superpose::packing::{Status, XI_BAND};
+use superpose::random_codes::{expected_max_abs_cos, ln_capacity_greedy, theta_greedy};
+use superpose::theta::{capacity, check_directions, check_theta, theta_asymptotic, theta_min};
+
+/// `superpose extrapolate --dims L [--features L] [--theta t]`.
+#[derive(Debug, Args)]
+pub struct ExtrapolateArgs {
+    /// Model dimensions n ≥ 2 (list or range, e.g. `8..4096:x2`; up to 10^6 and beyond).
+    #[arg(long, value_parser = super::counts)]
+    pub dims: Counts,
+    /// Numbers of features N, all embedded without degeneracy (m = 1, D = N).
+    #[arg(long, value_parser = super::reals, default_value = "1e3,1e6,1e9,1e13")]
+    pub features: Reals,
+    /// Tolerance angle for the capacity column, radians (default π/3 = 60°), or degrees with
+    /// `--degrees`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub theta: Option<f64>,
+    /// Read `--theta` in degrees.
+    #[arg(long)]
+    pub degrees: bool,
+}
+
+/// One row of `extrapolate`: one (n, N).
+#[derive(Debug, Serialize)]
+pub struct ExtrapolateOut {
+    /// Model dimension.
+    pub n: usize,
+    /// Number of features N = number of directions D (m = 1).
+    pub features: f64,
+    /// Small-angle θ law.
+    pub theta: f64,
+    /// Chord θ law.
+    pub theta_upper: f64,
+    /// Small-angle law with the lower figure of γ_{n−1} (a known or proven-to-exist lattice).
+    pub theta_low: f64,
+    /// Chord law with the upper figure of γ_{n−1} (from an upper bound on the packing density).
+    pub theta_high: f64,
+    /// Asymptotic (Stirling) form with the note's large-d ξ = 1 (labelled asymptotic).
+    pub theta_xi_low: f64,
+    /// Asymptotic (Stirling) form with ξ = 1.7434 (labelled asymptotic).
+    pub theta_xi_high: f64,
+    /// Status of the two ξ columns: always `asymptotic` (the note's d → ∞ band, not a finite-d
+    /// statement; at d = 8 the exact ξ is 4.27).
+    pub xi_band_status: Status,
+    /// cos θ of the small-angle law.
+    pub cos_theta: f64,
+    /// Random-code baseline: expected largest |cos| from one of N uniform random unit vectors to
+    /// the nearest other (null only if its quadrature failed).
+    pub random_max_cos: Option<f64>,
+    /// The angle of that baseline, arccos(random_max_cos).
+    pub theta_random: Option<f64>,
+    /// Rigorous lower bound on the best code's minimal angle for N points (greedy/saturation:
+    /// μ(θ) = 1/N); the law falling below it flags the law as too pessimistic.
+    pub theta_greedy: Option<f64>,
+    /// Tolerance angle used for the capacity.
+    pub theta_tolerance: f64,
+    /// log10 of the capacity D(θ_tolerance) by the small-angle law.
+    pub log10_directions: f64,
+    /// Rigorous lower bound on log10 of the capacity at θ_tolerance (greedy: 1/μ(θ); null for
+    /// θ_tolerance > π/2).
+    pub log10_directions_greedy: Option<f64>,
+    /// Gain per feature (1−c)(2+c)²/12, c = max(cos θ, 0) (SPEC §3 with m = 1, all embedded).
+    pub gain_per_feature: f64,
+    /// Same with θ_low and θ_high (the band from the density bounds).
+    pub gain_per_feature_low: f64,
+    /// Gain per feature at θ_high.
+    pub gain_per_feature_high: f64,
+    /// Gain per feature at θ_greedy: what the closed form gives at an angle some code is
+    /// guaranteed to reach (null where θ_greedy is).
+    pub gain_per_feature_greedy: Option<f64>,
+    /// Source of γ_{n−1}: proven / best known / bound (the ξ columns are asymptotic).
+    pub source: Status,
+}
+
+/// Gain per embedded feature with multiplicity 1, no interference.
+///
+/// # Formula
+///
+/// `g/E = (1 − c)(2 + c)² / 12`, `c = max(cos θ, 0)` (SPEC §3: `g = E (1−c)(2+c)²/(12 m)` at
+/// `m = 1`; `l0 − l(c, 1)` with `l(c, 1) = (3c² + c³)/12`).
+///
+/// Via [`superpose::gain::intercept_parts`], which takes `1 − c` as `2 sin²(θ/2)` so that tiny
+/// angles (N = 10^13 in n = 3) keep their digits.
+pub fn gain_per_feature(theta: f64) -> f64 {
+    superpose::gain::intercept_parts(theta).2 / 12.0
+}
+
+/// Runs `extrapolate`.
+pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let tol = match a.theta {
+        None => PI / 3.0,
+        Some(t) if a.degrees => t.to_radians(),
+        Some(t) => t,
+    };
+    check_theta(tol)?;
+    for &nn in &a.features.0 {
+        check_directions(nn)?;
+    }
+    let mut rows = Vec::new();
+    for &n in &a.dims.0 {
+        if n < 2 {
+            return Err(Error::invalid(
+                "dimension n",
+                format!("{n}: extrapolate needs n ≥ 2"),
+            ));
+        }
+        let cap = capacity(n, tol)?;
+        let greedy_cap = if tol <= PI / 2.0 {
+            Some(ln_capacity_greedy(n, tol)? / std::f64::consts::LN_10)
+        } else {
+            None
+        };
+        for &nn in &a.features.0 {
+            let t = theta_min(n, nn)?;
+            let ln_d = nn.ln();
+            let greedy = if nn >= 2.0 {
+                theta_greedy(n, nn).ok()
+            } else {
+                None
+            };
+            let random = if nn >= 2.0 {
+                expected_max_abs_cos(n, nn).ok()
+            } else {
+                None
+            };
+            rows.push(ExtrapolateOut {
+                n,
+                features: nn,
+                theta: t.theta,
+                theta_upper: t.theta_upper,
+                theta_low: t.theta_low,
+                theta_high: t.theta_high,
+                theta_xi_low: theta_asymptotic(n, ln_d, XI_BAND.0),
+                theta_xi_high: theta_asymptotic(n, ln_d, XI_BAND.1),
+                xi_band_status: Status::Asymptotic,
+                cos_theta: t.theta.cos(),
+                random_max_cos: random,
+                theta_random: random.map(f64::acos),
+                theta_greedy: greedy,
+                theta_tolerance: tol,
+                log10_directions: cap.log10_directions,
+                log10_directions_greedy: greedy_cap,
+                gain_per_feature: gain_per_feature(t.theta),
+                gain_per_feature_low: gain_per_feature(t.theta_low),
+                gain_per_feature_high: gain_per_feature(t.theta_high),
+                gain_per_feature_greedy: greedy.map(gain_per_feature),
+                source: t.source,
+            });
+        }
+    }
+    emit(&rows, f, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use superpose::prec::{assert_close, REL_TIGHT};
+
+    /// `c = 0` (θ ≥ 90°): the full gain 4/12 = l0; `c = 1/2` (60°): (1/2)(5/2)²/12 = 25/96;
+    /// against the loss form `l0 − (3c² + c³)/12`.
+    #[test]
+    fn gain_per_feature_closed_forms() {
+        assert_close(gain_per_feature(PI / 2.0 + 0.1), 1.0 / 3.0, REL_TIGHT);
+        assert_close(gain_per_feature(PI / 3.0), 25.0 / 96.0, 1e-12);
+        for th in [0.1f64, 0.5, 1.0, 1.5] {
+            let c = th.cos();
+            assert_close(
+                gain_per_feature(th),
+                1.0 / 3.0 - (3.0 * c * c + c * c * c) / 12.0,
+                1e-12,
+            );
+        }
+    }
+}

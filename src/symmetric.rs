@@ -1,0 +1,958 @@
+//! Symmetric configurations with finite neighbours (SPEC §3 "Beyond the note"), searched with
+//! argmin: over the intercept `c`, then over the integers `m` and `E ≤ N`.
+//!
+//! # Formula
+//!
+//! `D = E/m` directions on `S^{n−1}`, each carrying `m` features of slope `k` and intercept
+//! `c` (bias `−kc`), each with `K` neighbouring directions at the θ_min of the law
+//! ([`crate::theta`]). When one feature is active with value `x ~ U[0,1]`, its own output is
+//! `k(x − c)₊` (target `x`), its `m − 1` copies output the same (target 0), and the `K m`
+//! neighbour features see the pre-activation `k(x cos θ − c)` (target 0). The remaining
+//! `D − 1 − K` directions are spread with the uniform angle density `p(φ)` of
+//! [`crate::sphere::angle_density`] beyond the angle `φ_K` of a cap that holds `K + 1`
+//! directions, `D F(φ_K) = K + 1` with `F(φ) = ½ I_{sin²φ}((n−1)/2, ½)` (so they fire only when
+//! `c < cos φ_K`; without them a low intercept would look free). The loss per embedded feature is
+//!
+//! ```text
+//! L(k, c) = R(k, −kc, 1) + (m − 1) R(k, −kc, 0) + K m R(k cos θ, −kc, 0)
+//!           + m ∫_{φ_K}^{π/2} D p(φ) R(k cos φ, −kc, 0) dφ
+//! ```
+//!
+//! with `R` the response integral [`Loss::response`]; for L2 the neighbour term is
+//! `k² (cos θ − c)₊³ / (3 cos θ)` (SPEC §3) and the whole loss is quadratic in `k`:
+//!
+//! ```text
+//! L = 1/3 − B²/A,   k* = B/A,
+//! B = (1 − c)² (2 + c) / 6,   A = m [ (1 − c)³/3 + K (cos θ − c)₊³ / (3 cos θ)
+//!                                       + ∫_{φ_K} D p(φ) (cos φ − c)₊³ / (3 cos φ) dφ ]
+//! ```
+//!
+//! (the φ integral by 10-point Gauss–Legendre on `[φ_K, arccos c]`).
+//!
+//! (with `K → ∞` this is SPEC §3's closed form, `c = cos θ`; with `K = 0`, `c = 0`). The
+//! intercept `c ∈ [0, max(cos θ, 0)]` is a 1-D search, written as `c = cos θ (1 − v)`,
+//! `v ∈ [0, 1]`, so that `1 − c = 2 sin²(θ/2) + v cos θ` and `cos θ − c = v cos θ` stay
+//! accurate when θ is tiny. The loss can have two local minima in `c` (just below `cos θ`, and
+//! near 0 with a small slope), and the one below `cos θ` is narrow, of width
+//! `~ (1 − cos θ)/√(3K)` (small-angle expansion of `B²/A`); so the search is a grid in `ln v`
+//! from `10⁻⁴ (1 − cos θ)/(cos θ √(3K + 1))` to 1
+//! (49 points for L2, 17 otherwise), argmin's Brent between the best point's neighbours, and
+//! the end points `c = cos θ` and `c = 0`.
+//! Other losses minimise over `k` numerically inside the `c` search.
+//!
+//! Of `N` features, `E` are embedded; the rest cost `l0` each and never fire. Mean loss
+//! `(E L + (N − E) l0)/N`, gain `E (l0 − L)`.
+//!
+//! For L2 the gain depends on `E` and `m` only through `D = E/m`: `g = D · B²/A₁` with
+//! `A₁ = A/m`. So `m` copies of `D` directions tie exactly with `D` single features (SPEC §4's
+//! identity) and, with `E` free, degeneracy never strictly wins; ties are broken towards the
+//! smaller `m`, then the larger `E` (so `E` drops below `N` only when strictly better).
+//!
+//! ## Neighbour count `K`
+//!
+//! Default: the kissing number in `d = n − 1` dimensions (the local packing on `S^{n−1}` is
+//! `d`-dimensional), taking the table's **lower bound** — a configuration that exists, exact
+//! for d = 1..4, 8, 24 (`data/kissing.csv`). Beyond the table (d > 32): the larger of the
+//! d = 32 lower bound (kissing numbers do not decrease with `d`: a kissing configuration in a
+//! hyperplane of `R^{d+1}` is still one) and the Chabauty–Shannon–Wyner estimate
+//! `√(3πd/8) (2/√3)^d`. With few directions a direction cannot have more neighbours than
+//! there are other directions, so `K_eff = min(K, D − 1)`. Overridable.
+//!
+//! ## Search over `E` and `m`
+//!
+//! `m = 1..=M` (default 16, `m ≤ E`). For each `m`: every integer `E ∈ [m, N]` for L2 with
+//! `N ≤ 4096`; otherwise every integer up to 64, a geometric grid of ratio 1.05 up to `N`
+//! (always including `N`), then an integer golden-section refinement between the best grid
+//! point's neighbours. `E/m` need not be an integer (the mean multiplicity, as in the closed
+//! form).
+
+use argmin::core::CostFunction;
+use serde::Serialize;
+
+use crate::error::{finite, Error, Result};
+use crate::gain::{argmin_1d, intercept_parts, Convention, SymmetricPoint, ThetaLaw};
+use crate::loss::{Loss, GL10_W, GL10_X};
+use crate::packing::kissing_row;
+use crate::sphere::ln_angle_density_norm;
+use crate::theta::theta_min_ln;
+
+/// Default largest multiplicity searched.
+pub const DEFAULT_MAX_MULTIPLICITY: u64 = 16;
+/// Largest `N` for which L2 scans every `E`.
+const EXACT_E_SCAN: u64 = 4096;
+/// Integers scanned before the geometric grid (other losses, or large `N`).
+const GRID_START: u64 = 64;
+/// Ratio of the geometric `E` grid.
+const GRID_RATIO: f64 = 1.05;
+/// Relative margin within which two gains tie.
+const TIE: f64 = 1e-12;
+
+/// A neighbour count and where it came from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Neighbours {
+    /// `K`.
+    pub value: f64,
+    /// `kissing lower bound`, `kissing monotone/CSW fallback`, or `user`.
+    pub source: &'static str,
+}
+
+/// The default `K` for model dimension `n` (module docs).
+pub fn default_neighbours(n: usize) -> Result<Neighbours> {
+    crate::sphere::check_dim(n)?;
+    if n < 2 {
+        return Err(Error::invalid(
+            "dimension n",
+            "the symmetric model needs n ≥ 2",
+        ));
+    }
+    let d = n - 1;
+    if let Some(r) = kissing_row(d) {
+        return Ok(Neighbours {
+            value: r.lower as f64,
+            source: "kissing lower bound",
+        });
+    }
+    let last = kissing_row(32).map_or(0.0, |r| r.lower as f64);
+    let df = d as f64;
+    let csw = (3.0 * std::f64::consts::PI * df / 8.0).sqrt() * (2.0 / 3f64.sqrt()).powf(df);
+    Ok(Neighbours {
+        value: last.max(csw),
+        source: "kissing monotone/CSW fallback",
+    })
+}
+
+/// Search settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// `K` (`None`: [`default_neighbours`]).
+    pub neighbours: Option<f64>,
+    /// Largest multiplicity searched.
+    pub max_multiplicity: u64,
+    /// θ law.
+    pub law: ThetaLaw,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            neighbours: None,
+            max_multiplicity: DEFAULT_MAX_MULTIPLICITY,
+            law: ThetaLaw::SmallAngle,
+        }
+    }
+}
+
+/// The geometry of one `(E, m)`: θ, `cos θ` (clamped at 0), `1 − cos θ`, `K_eff`.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    theta: f64,
+    cos: f64,
+    omc: f64,
+    k_eff: f64,
+    /// The continuum of farther directions, if any can fire (`φ_K < π/2`).
+    rest: Option<Rest>,
+}
+
+/// The `D − 1 − K` directions beyond the first shell, spread with the uniform density from
+/// the angle `φ_K` at which a cap holds `K + 1` directions: `D F(φ_K) = K + 1`.
+#[derive(Debug, Clone, Copy)]
+struct Rest {
+    phi_k: f64,
+    cos_k: f64,
+    /// `ln D + ln` of the angle density's normalisation.
+    ln_scale: f64,
+    n: f64,
+}
+
+impl Rest {
+    /// `∫_{φ_K}^{arccos c} D p(φ) f(cos φ) dφ` by 10-point Gauss–Legendre (zero when
+    /// `c ≥ cos φ_K`; the integrands used vanish at `φ = arccos c`).
+    fn integrate(&self, c: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
+        if c >= self.cos_k {
+            return 0.0;
+        }
+        let hi = c.clamp(0.0, 1.0).acos();
+        let lo = self.phi_k;
+        if hi <= lo {
+            return 0.0;
+        }
+        let h = 0.5 * (hi - lo);
+        let mid = 0.5 * (hi + lo);
+        let mut s = 0.0;
+        for (x, w) in GL10_X.iter().zip(GL10_W.iter()) {
+            for phi in [mid - h * x, mid + h * x] {
+                let dens = (self.ln_scale + (self.n - 2.0) * phi.sin().ln()).exp();
+                s += h * w * dens * f(phi.cos());
+            }
+        }
+        s
+    }
+}
+
+/// Cap fraction `F(φ) = ∫₀^φ p = ½ I_{sin²φ}((n−1)/2, ½)` for `φ ≤ π/2`.
+fn cap_fraction(n: f64, phi: f64) -> Result<f64> {
+    let x = phi.sin().powi(2).clamp(0.0, 1.0);
+    statrs::function::beta::checked_beta_reg(0.5 * (n - 1.0), 0.5, x)
+        .map(|i| 0.5 * i)
+        .map_err(|e| Error::Numerical(format!("cap fraction: {e}")))
+}
+
+/// The continuum beyond `K` neighbours for `D` directions in `R^n`, if it reaches below π/2.
+fn rest_of(n: usize, d: f64, k_eff: f64) -> Result<Option<Rest>> {
+    let nf = n as f64;
+    let target = (k_eff + 1.0) / d;
+    if target >= 0.5 {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (0.0f64, std::f64::consts::FRAC_PI_2);
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if cap_fraction(nf, mid)? < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let phi_k = 0.5 * (lo + hi);
+    Ok(Some(Rest {
+        phi_k,
+        cos_k: phi_k.cos(),
+        ln_scale: d.ln() + ln_angle_density_norm(nf),
+        n: nf,
+    }))
+}
+
+/// L2 gain per embedded feature `B²/A` and slope `B/A` at `v` (`c = cos θ (1 − v)`).
+fn l2_at(g: &Geometry, m: f64, v: f64) -> (f64, f64) {
+    let omc = g.omc + v * g.cos;
+    let b = omc * omc * (3.0 - omc) / 6.0;
+    // K gap³/(3 cos θ) = K v³ cos²θ / 3.
+    let mut a1 = omc * omc * omc / 3.0 + g.k_eff * v * v * v * g.cos * g.cos / 3.0;
+    if let Some(r) = &g.rest {
+        let c = g.cos - v * g.cos;
+        a1 += r.integrate(c, |cp| (cp - c).max(0.0).powi(3) / (3.0 * cp));
+    }
+    let a = m * a1;
+    (b * b / a, b / a)
+}
+
+/// Per-embedded-feature loss of any loss family at slope `k`.
+fn loss_at(loss: &Loss, g: &Geometry, m: f64, c: f64, k: f64) -> f64 {
+    let b = -k * c;
+    let mut l = loss.response(k, b, 1.0).0 + (m - 1.0) * loss.response(k, b, 0.0).0;
+    if g.k_eff > 0.0 && g.cos > 0.0 {
+        l += g.k_eff * m * loss.response(k * g.cos, b, 0.0).0;
+    }
+    if let Some(r) = &g.rest {
+        l += m * r.integrate(c, |cp| loss.response(k * cp, b, 0.0).0);
+    }
+    l
+}
+
+#[derive(Clone, Copy)]
+struct SlopeCost<'a> {
+    loss: &'a Loss,
+    g: &'a Geometry,
+    m: f64,
+    c: f64,
+}
+
+impl CostFunction for SlopeCost<'_> {
+    type Param = f64;
+    type Output = f64;
+    fn cost(&self, u: &f64) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(loss_at(self.loss, self.g, self.m, self.c, u.exp()))
+    }
+}
+
+/// Best `(k, L)` at intercept `c` for a non-L2 loss.
+fn slope_numeric(loss: &Loss, g: &Geometry, m: f64, v: f64) -> Result<(f64, f64)> {
+    let c = g.cos * (1.0 - v);
+    let (_, k2) = l2_at(g, m, v);
+    let centre = k2.ln();
+    let p = SlopeCost { loss, g, m, c };
+    let (u, l) = argmin_1d(p, centre - 6.0, centre + 6.0, 25)?;
+    let l0 = loss.l0();
+    Ok(if l < l0 { (u.exp(), l) } else { (0.0, l0) })
+}
+
+/// The intercept problem: per-feature loss (minimised over `k`) as a function of `v`.
+#[derive(Clone, Copy)]
+struct InterceptCost<'a> {
+    loss: &'a Loss,
+    g: &'a Geometry,
+    m: f64,
+}
+
+impl InterceptCost<'_> {
+    fn eval(&self, v: f64) -> Result<(f64, f64)> {
+        if *self.loss == Loss::L2 {
+            let (gain, k) = l2_at(self.g, self.m, v);
+            Ok((k, 1.0 / 3.0 - gain))
+        } else {
+            slope_numeric(self.loss, self.g, self.m, v)
+        }
+    }
+}
+
+/// Cost in `w = ln v`: `−B²/A` for L2 (no cancellation against `1/3` when the gain per
+/// feature is tiny), the loss itself otherwise.
+impl CostFunction for InterceptCost<'_> {
+    type Param = f64;
+    type Output = f64;
+    fn cost(&self, w: &f64) -> std::result::Result<f64, argmin::core::Error> {
+        let v = w.exp();
+        if *self.loss == Loss::L2 {
+            return Ok(-l2_at(self.g, self.m, v).0);
+        }
+        match self.eval(v) {
+            Ok((_, l)) => Ok(l),
+            Err(e) => Err(argmin::core::Error::msg(e.to_string())),
+        }
+    }
+}
+
+/// One evaluated `(E, m)`.
+#[derive(Debug, Clone, Copy)]
+struct Eval {
+    embed: u64,
+    m: u64,
+    theta: f64,
+    k_eff: f64,
+    c: f64,
+    k: f64,
+    /// Gain per embedded feature, `l0 − L`.
+    gain_pf: f64,
+}
+
+impl Eval {
+    fn gain(&self) -> f64 {
+        self.gain_pf * self.embed as f64
+    }
+}
+
+fn geometry(n: usize, embed: u64, m: u64, k: f64, law: ThetaLaw) -> Result<Geometry> {
+    let d = embed as f64 / m as f64;
+    let t = theta_min_ln(n, d.ln().max(0.0))?;
+    let theta = law.pick(&t);
+    let (cos, omc, _) = intercept_parts(theta);
+    let k_eff = k.min((d - 1.0).max(0.0));
+    Ok(Geometry {
+        theta,
+        cos,
+        omc,
+        k_eff,
+        rest: rest_of(n, d, k_eff)?,
+    })
+}
+
+/// Best `(v, k, gain per embedded feature)` for a geometry: argmin over `v` (in `ln v`),
+/// closed-form or numerical `k` inside.
+fn solve(g: &Geometry, m: f64, loss: &Loss) -> Result<(f64, f64, f64)> {
+    let cost = InterceptCost { loss, g, m };
+    let v = if g.cos > 0.0 {
+        // The optimum sits at v ~ (1 − cos θ)/cos θ times a factor set by K, or far from
+        // cos θ: a grid in ln v from 10⁻⁴ of that scale up to v = 1, then Brent, then the ends.
+        // For large K the optimum is at v ≈ scale / √(3K) (small-angle expansion).
+        let scale = g.omc / g.cos / (3.0 * g.k_eff + 1.0).sqrt();
+        let lo = (1e-4 * scale).max(1e-300).ln();
+        let grid = if *loss == Loss::L2 { 49 } else { 17 };
+        let (w, best) = argmin_1d(cost, lo, 0.0, grid)?;
+        let at = |v: f64| -> Result<f64> {
+            Ok(if *loss == Loss::L2 {
+                -l2_at(g, m, v).0
+            } else {
+                cost.eval(v)?.1
+            })
+        };
+        // The end points c = cos θ (v = 0) and c = 0 (v = 1) exactly, if they are better.
+        let (at_zero, at_one) = (at(0.0)?, at(1.0)?);
+        if at_zero <= best.min(at_one) {
+            0.0
+        } else if at_one <= best {
+            1.0
+        } else {
+            w.exp()
+        }
+    } else {
+        1.0
+    };
+    let (kk, l) = cost.eval(v)?;
+    let gain_pf = if *loss == Loss::L2 {
+        l2_at(g, m, v).0
+    } else {
+        loss.l0() - l
+    };
+    Ok((v, kk, gain_pf))
+}
+
+/// Best intercept and slope for `E` features at multiplicity `m` with `K` neighbours.
+fn eval(n: usize, embed: u64, m: u64, loss: &Loss, k: f64, law: ThetaLaw) -> Result<Eval> {
+    let g = geometry(n, embed, m, k, law)?;
+    let (v, kk, gain_pf) = solve(&g, m as f64, loss)?;
+    Ok(Eval {
+        embed,
+        m,
+        theta: g.theta,
+        k_eff: g.k_eff,
+        c: g.cos * (1.0 - v),
+        k: kk,
+        gain_pf,
+    })
+}
+
+fn point(n: usize, features: u64, e: &Eval, loss: &Loss) -> SymmetricPoint {
+    let l0 = loss.l0();
+    let nf = features as f64;
+    SymmetricPoint {
+        n,
+        features,
+        embed: e.embed,
+        multiplicity: e.m,
+        directions: e.embed as f64 / e.m as f64,
+        theta: e.theta,
+        intercept: e.c,
+        slope: e.k,
+        loss: l0 - e.gain() / nf,
+        gain: e.gain(),
+        cos_theta: e.theta.cos(),
+        neighbours: e.k_eff,
+        loss_fn: loss.to_string(),
+        convention: Convention::Consistent,
+    }
+}
+
+/// `a` is better than `b`: larger gain, ties to smaller `m`, then larger `E`.
+fn better(a: &Eval, b: &Eval) -> bool {
+    let (ga, gb) = (a.gain(), b.gain());
+    let tie = TIE * ga.abs().max(gb.abs());
+    if ga > gb + tie {
+        return true;
+    }
+    if ga < gb - tie {
+        return false;
+    }
+    (a.m, std::cmp::Reverse(a.embed)) < (b.m, std::cmp::Reverse(b.embed))
+}
+
+fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
+    loss.check()?;
+    if features < 1 {
+        return Err(Error::invalid("features N", "must be at least 1"));
+    }
+    if opts.max_multiplicity < 1 {
+        return Err(Error::invalid("max multiplicity", "must be at least 1"));
+    }
+    let k = match opts.neighbours {
+        Some(k) => {
+            finite("neighbours K", k)?;
+            if k < 0.0 {
+                return Err(Error::invalid("neighbours K", format!("{k} must be ≥ 0")));
+            }
+            k
+        }
+        None => default_neighbours(n)?.value,
+    };
+    theta_min_ln(n, 0.0)?;
+    Ok(k)
+}
+
+/// Candidate `E` values for multiplicity `m`.
+fn candidates(features: u64, m: u64, loss: &Loss) -> Vec<u64> {
+    if m > features {
+        return vec![];
+    }
+    if *loss == Loss::L2 && features <= EXACT_E_SCAN {
+        return (m..=features).collect();
+    }
+    let mut v: Vec<u64> = (m..=features.min(GRID_START.max(m))).collect();
+    let mut x = *v.last().unwrap_or(&m);
+    while x < features {
+        x = ((x as f64 * GRID_RATIO).ceil() as u64)
+            .max(x + 1)
+            .min(features);
+        v.push(x);
+    }
+    v
+}
+
+/// Integer golden-section refinement of the best `E` strictly between `lo` and `hi`.
+fn refine(lo: u64, hi: u64, mut f: impl FnMut(u64) -> Result<Eval>, best: &mut Eval) -> Result<()> {
+    let (mut a, mut b) = (lo, hi);
+    while b - a > 2 {
+        let m1 = a + (b - a) / 3;
+        let m2 = b - (b - a) / 3;
+        let e1 = f(m1)?;
+        let e2 = f(m2)?;
+        for e in [&e1, &e2] {
+            if better(e, best) {
+                *best = *e;
+            }
+        }
+        if e1.gain() < e2.gain() {
+            a = m1;
+        } else {
+            b = m2;
+        }
+    }
+    for x in a..=b {
+        let e = f(x)?;
+        if better(&e, best) {
+            *best = e;
+        }
+    }
+    Ok(())
+}
+
+fn search(
+    n: usize,
+    features: u64,
+    loss: &Loss,
+    opts: &Options,
+    mut visit: impl FnMut(&Eval),
+) -> Result<Eval> {
+    let k = check(n, features, loss, opts)?;
+    let mut best: Option<Eval> = None;
+    for m in 1..=opts.max_multiplicity.min(features) {
+        let cands = candidates(features, m, loss);
+        let mut local: Option<(usize, Eval)> = None;
+        for (i, &e) in cands.iter().enumerate() {
+            let ev = eval(n, e, m, loss, k, opts.law)?;
+            visit(&ev);
+            if local.as_ref().map_or(true, |(_, b)| better(&ev, b)) {
+                local = Some((i, ev));
+            }
+        }
+        let Some((i, mut lb)) = local else { continue };
+        let exact = *loss == Loss::L2 && features <= EXACT_E_SCAN;
+        if !exact {
+            let lo = cands[i.saturating_sub(1)];
+            let hi = cands[(i + 1).min(cands.len() - 1)];
+            if hi > lo + 1 {
+                refine(lo, hi, |e| eval(n, e, m, loss, k, opts.law), &mut lb)?;
+            }
+        }
+        if best.as_ref().map_or(true, |b| better(&lb, b)) {
+            best = Some(lb);
+        }
+    }
+    best.ok_or_else(|| Error::Numerical("no configuration evaluated".into()))
+}
+
+/// The best symmetric configuration of `N` features in `R^n` (module docs), default options.
+pub fn optimize(
+    n: usize,
+    features: u64,
+    loss: &Loss,
+    neighbours: Option<f64>,
+) -> Result<SymmetricPoint> {
+    optimize_with(
+        n,
+        features,
+        loss,
+        &Options {
+            neighbours,
+            ..Options::default()
+        },
+    )
+}
+
+/// [`optimize`] with all options.
+pub fn optimize_with(
+    n: usize,
+    features: u64,
+    loss: &Loss,
+    opts: &Options,
+) -> Result<SymmetricPoint> {
+    let best = search(n, features, loss, opts, |_| {})?;
+    Ok(point(n, features, &best, loss))
+}
+
+/// Every evaluated `(E, m)` of the search (the candidate grid, module docs), by `m` then `E`.
+pub fn landscape(
+    n: usize,
+    features: u64,
+    loss: &Loss,
+    neighbours: Option<f64>,
+) -> Result<Vec<SymmetricPoint>> {
+    landscape_with(
+        n,
+        features,
+        loss,
+        &Options {
+            neighbours,
+            ..Options::default()
+        },
+    )
+}
+
+/// [`landscape`] with all options.
+pub fn landscape_with(
+    n: usize,
+    features: u64,
+    loss: &Loss,
+    opts: &Options,
+) -> Result<Vec<SymmetricPoint>> {
+    let mut rows = Vec::new();
+    search(n, features, loss, opts, |e| {
+        rows.push(point(n, features, e, loss))
+    })?;
+    Ok(rows)
+}
+
+/// The evaluation of a given `(E, m)` with `N` features (best `c` and `k`).
+pub fn configuration(
+    n: usize,
+    features: u64,
+    embed: u64,
+    multiplicity: u64,
+    loss: &Loss,
+    opts: &Options,
+) -> Result<SymmetricPoint> {
+    let k = check(n, features, loss, opts)?;
+    if embed < 1 || embed > features {
+        return Err(Error::invalid(
+            "number embedded E",
+            format!("{embed} must lie in 1..=N = {features}"),
+        ));
+    }
+    if multiplicity < 1 || multiplicity > embed {
+        return Err(Error::invalid(
+            "multiplicity",
+            format!("{multiplicity} must lie in 1..=E = {embed}"),
+        ));
+    }
+    let e = eval(n, embed, multiplicity, loss, k, opts.law)?;
+    Ok(point(n, features, &e, loss))
+}
+
+/// Where the finite-neighbour optimum changes character as `N` grows.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct NeighbourPhase {
+    /// First `N` at which the optimal `E` is below `N`; null if none up to the limit.
+    pub embed_drop_features: Option<u64>,
+    /// First `N` at which the optimal multiplicity exceeds 1; null if none.
+    pub multiplicity_rise_features: Option<u64>,
+    /// Search limit.
+    pub max_features: u64,
+}
+
+/// Scans `N` upward (every integer to `min(max, 4096)` for L2, to 64 otherwise, then a
+/// geometric grid of ratio 1.01 (L2) or 1.05) keeping the running optimum: the best `(E, m)`
+/// for `N` is the better of the best for smaller `N` and the best with `E = N` (over `m`).
+pub fn neighbour_phase(
+    n: usize,
+    loss: &Loss,
+    opts: &Options,
+    max_features: u64,
+) -> Result<NeighbourPhase> {
+    let k = check(n, max_features.max(1), loss, opts)?;
+    let (exact, ratio) = if *loss == Loss::L2 {
+        (EXACT_E_SCAN, 1.01)
+    } else {
+        (GRID_START, GRID_RATIO)
+    };
+    let mut out = NeighbourPhase {
+        embed_drop_features: None,
+        multiplicity_rise_features: None,
+        max_features,
+    };
+    let mut best: Option<Eval> = None;
+    let mut nf = 1u64;
+    while nf <= max_features {
+        for m in 1..=opts.max_multiplicity.min(nf) {
+            let e = eval(n, nf, m, loss, k, opts.law)?;
+            if best.as_ref().map_or(true, |b| better(&e, b)) {
+                best = Some(e);
+            }
+        }
+        if let Some(b) = &best {
+            if out.embed_drop_features.is_none() && b.embed < nf {
+                out.embed_drop_features = Some(nf);
+            }
+            if out.multiplicity_rise_features.is_none() && b.m > 1 {
+                out.multiplicity_rise_features = Some(nf);
+            }
+        }
+        if out.embed_drop_features.is_some() && out.multiplicity_rise_features.is_some() {
+            break;
+        }
+        nf = if nf < exact {
+            nf + 1
+        } else {
+            ((nf as f64 * ratio).ceil() as u64).max(nf + 1)
+        };
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gain::{closed_form, slope_l2};
+    use crate::prec::{assert_close, REL_TIGHT};
+
+    fn simpson(f: impl Fn(f64) -> f64, n: usize) -> f64 {
+        let h = 1.0 / n as f64;
+        let mut s = f(0.0) + f(1.0);
+        for i in 1..n {
+            s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(i as f64 * h);
+        }
+        s * h / 3.0
+    }
+
+    /// Direct quadrature of the finite-neighbour loss at given (c, k).
+    fn direct(loss: &Loss, m: f64, kk: f64, cos: f64, c: f64, k: f64) -> f64 {
+        simpson(
+            |x| {
+                let y = (k * (x - c)).max(0.0);
+                let z = (k * (x * cos - c)).max(0.0);
+                loss.rho(y - x) + (m - 1.0) * loss.rho(y) + kk * m * loss.rho(z)
+            },
+            100_000,
+        )
+    }
+
+    /// The L2 closed form in k equals direct quadrature, and the optimum (c, k) is a minimum.
+    #[test]
+    fn l2_finite_neighbour_loss_matches_quadrature() {
+        for &(n, e, m, kk) in &[
+            (8usize, 64u64, 1u64, 240.0),
+            (8, 1024, 1, 240.0),
+            (8, 300, 3, 40.0),
+            (3, 1024, 1, 6.0),
+            (3, 400, 2, 6.0),
+        ] {
+            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
+            let ev = eval(n, e, m, &Loss::L2, kk, ThetaLaw::SmallAngle).unwrap();
+            let l = 1.0 / 3.0 - ev.gain_pf;
+            let mf = m as f64;
+            let d = e as f64 / mf;
+            let full = |c: f64, k: f64| {
+                direct(&Loss::L2, mf, g.k_eff, g.cos, c, k)
+                    + mf * continuum_brute(n, d, g.k_eff, |cp| {
+                        k * k * (cp - c).max(0.0).powi(3) / (3.0 * cp)
+                    })
+            };
+            assert_close(full(ev.c, ev.k), l, 1e-7);
+            for (dc, dk) in [(0.01, 0.0), (-0.01, 0.0), (0.0, 0.02), (0.0, -0.02)] {
+                let c = (ev.c + dc).clamp(0.0, g.cos);
+                let v = full(c, ev.k * (1.0 + dk));
+                assert!(v >= l - 1e-9, "n={n} E={e}: perturbed {v} < {l}");
+            }
+            // Interference pushes the intercept below cos θ.
+            assert!(ev.c < g.cos);
+        }
+    }
+
+    /// Brute force of the continuum term `∫_{φ_K}^{π/2} D p(φ) f(cos φ) dφ`: φ_K by bisection on
+    /// a Simpson integral of the angle density, the integral by Simpson (20 000 intervals).
+    fn continuum_brute(n: usize, d: f64, k_eff: f64, f: impl Fn(f64) -> f64) -> f64 {
+        let half = std::f64::consts::FRAC_PI_2;
+        let cap = |phi: f64| simpson(|t| phi * crate::sphere::angle_density(n, phi * t), 4000);
+        if d * cap(half) <= k_eff + 1.0 {
+            return 0.0;
+        }
+        let (mut lo, mut hi) = (0.0, half);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if d * cap(mid) < k_eff + 1.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let a = 0.5 * (lo + hi);
+        simpson(
+            |t| {
+                let phi = a + (half - a) * t;
+                (half - a) * d * crate::sphere::angle_density(n, phi) * f(phi.cos())
+            },
+            20_000,
+        )
+    }
+
+    /// The cap fraction: closed forms in 2-D (φ/π) and 3-D ((1 − cos φ)/2), quadrature of
+    /// the angle density elsewhere.
+    #[test]
+    fn cap_fraction_and_first_shell() {
+        for &phi in &[0.1, 0.7, 1.5] {
+            assert_close(
+                cap_fraction(2.0, phi).unwrap(),
+                phi / std::f64::consts::PI,
+                1e-12,
+            );
+            assert_close(
+                cap_fraction(3.0, phi).unwrap(),
+                0.5 * (1.0 - phi.cos()),
+                1e-12,
+            );
+            for n in [5usize, 8, 20] {
+                let q = simpson(|t| phi * crate::sphere::angle_density(n, phi * t), 20_000);
+                assert_close(cap_fraction(n as f64, phi).unwrap(), q, 1e-9);
+            }
+        }
+        // 3-D: D (1 − cos φ_K)/2 = K + 1.
+        let r = rest_of(3, 1000.0, 6.0).unwrap().unwrap();
+        assert_close(r.cos_k, 1.0 - 2.0 * 7.0 / 1000.0, 1e-12);
+        // Few directions: the rest never reaches below 90°.
+        assert!(rest_of(8, 100.0, 99.0).unwrap().is_none());
+    }
+
+    /// K → ∞ forbids any interference: c → cos θ and the gain falls to SPEC §3's closed form
+    /// from above; K = 0 has no reason for an intercept: c = 0 and every feature is exact
+    /// (gain per feature 1/(3m)). (K is set directly here, bypassing the cap K ≤ D − 1.)
+    #[test]
+    fn neighbour_limits_are_the_closed_forms() {
+        for &(n, e, m) in &[(3usize, 50u64, 1u64), (4, 200, 2), (8, 1000, 1)] {
+            let mut g = geometry(n, e, m, 0.0, ThetaLaw::SmallAngle).unwrap();
+            // The discrete shell alone (no continuum of farther directions).
+            g.rest = None;
+            let mf = m as f64;
+            let mut at = |k: f64| {
+                g.k_eff = k;
+                let (v, kk, gpf) = solve(&g, mf, &Loss::L2).unwrap();
+                (g.cos * (1.0 - v), kk, gpf)
+            };
+            let cf = closed_form(n, e, m, Convention::Consistent, &Loss::L2).unwrap();
+            let cf_pf = cf.gain / e as f64;
+            let mut last = f64::INFINITY;
+            for k in [1e1, 1e3, 1e6, 1e9] {
+                let (c, _, gpf) = at(k);
+                assert!(
+                    gpf >= cf_pf * (1.0 - 1e-13) && gpf <= last * (1.0 + 1e-13),
+                    "K={k}: {gpf} vs closed form {cf_pf}, previous {last}"
+                );
+                assert!(c <= cf.intercept);
+                last = gpf;
+            }
+            let (c, kk, gpf) = at(1e15);
+            assert_close(gpf, cf_pf, 1e-4);
+            assert_close(c, cf.intercept, 1e-4);
+            assert_close(kk, slope_l2(c, mf), 1e-6);
+            // (f'(c) = −3c(2 + c) vanishes at c = 0, so c is flat there: within 1e-6.)
+            let (c, _, gpf) = at(0.0);
+            assert!(c < 1e-6, "{c}");
+            assert_close(gpf, 1.0 / (3.0 * mf), REL_TIGHT);
+        }
+    }
+
+    /// Regression: the narrow minimum just below cos θ must not be lost to the broad one near
+    /// c = 0 (a uniform grid in c did, at n = 4, E = 1330). The search beats a dense scan of v.
+    #[test]
+    fn intercept_search_beats_a_dense_scan() {
+        for &(n, e, m, k) in &[
+            (4usize, 1329u64, 1u64, 12.0),
+            (4, 1330, 1, 12.0),
+            (8, 1024, 1, 126.0),
+            (3, 5000, 2, 6.0),
+            (2, 100, 1, 2.0),
+        ] {
+            let g = geometry(n, e, m, k, ThetaLaw::SmallAngle).unwrap();
+            let (_, _, gpf) = solve(&g, m as f64, &Loss::L2).unwrap();
+            let mut top = 0.0f64;
+            for i in 0..=200_000 {
+                // Half the points log-spaced near v = 0, half uniform.
+                let v = if i <= 100_000 {
+                    (1e-12f64).powf(1.0 - i as f64 / 100_000.0)
+                } else {
+                    (i - 100_000) as f64 / 100_000.0
+                };
+                top = top.max(l2_at(&g, m as f64, v).0);
+            }
+            assert!(gpf >= top * (1.0 - 1e-12), "n={n} E={e}: {gpf} < {top}");
+        }
+    }
+
+    /// Other losses: the optimum equals direct quadrature and perturbing (c, k) does not help.
+    #[test]
+    fn other_losses_optimum_is_a_minimum() {
+        let n = 4;
+        for loss in [
+            Loss::Huber { delta: 0.3 },
+            Loss::L1,
+            Loss::Gauss { sigma: 0.4 },
+        ] {
+            let (e, m, kk) = (40u64, 1u64, 24.0);
+            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
+            let ev = eval(n, e, m, &loss, kk, ThetaLaw::SmallAngle).unwrap();
+            let l = loss.l0() - ev.gain_pf;
+            assert_close(direct(&loss, 1.0, g.k_eff, g.cos, ev.c, ev.k), l, 1e-7);
+            for (dc, dk) in [(0.02, 0.0), (-0.02, 0.0), (0.0, 0.05), (0.0, -0.05)] {
+                let c = (ev.c + dc).clamp(0.0, g.cos);
+                let v = direct(&loss, 1.0, g.k_eff, g.cos, c, ev.k * (1.0 + dk));
+                assert!(v >= l - 1e-9, "{loss}: perturbed {v} < {l}");
+            }
+        }
+    }
+
+    /// SPEC §4 identity in the finite-neighbour model: m copies of D directions gain what D
+    /// single features gain (L2).
+    #[test]
+    fn degeneracy_identity() {
+        let o = Options {
+            neighbours: Some(12.0),
+            ..Options::default()
+        };
+        let a = configuration(3, 300, 300, 3, &Loss::L2, &o).unwrap();
+        let b = configuration(3, 300, 100, 1, &Loss::L2, &o).unwrap();
+        assert_close(a.gain, b.gain, 1e-9);
+        assert_close(a.intercept, b.intercept, 1e-6);
+    }
+
+    /// The search finds the best of an exhaustive evaluation of every (E, m).
+    #[test]
+    fn optimize_is_the_exhaustive_best() {
+        for (n, nf) in [(2usize, 40u64), (3, 60), (8, 100)] {
+            let best = optimize(n, nf, &Loss::L2, None).unwrap();
+            let k = default_neighbours(n).unwrap().value;
+            let mut top = f64::NEG_INFINITY;
+            for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
+                for e in m..=nf {
+                    top = top.max(
+                        eval(n, e, m, &Loss::L2, k, ThetaLaw::SmallAngle)
+                            .unwrap()
+                            .gain(),
+                    );
+                }
+            }
+            assert_close(best.gain, top, REL_TIGHT);
+            let all = landscape(n, nf, &Loss::L2, None).unwrap();
+            assert!(all.iter().all(|p| p.gain <= best.gain * (1.0 + 1e-12)));
+        }
+        // Non-exhaustive grid + refinement (Huber) against a dense scan at m = 1.
+        let loss = Loss::Huber { delta: 0.5 };
+        let o = Options {
+            max_multiplicity: 1,
+            ..Options::default()
+        };
+        let best = optimize_with(3, 150, &loss, &o).unwrap();
+        let top = (1..=150u64)
+            .map(|e| {
+                eval(3, e, 1, &loss, 6.0, ThetaLaw::SmallAngle)
+                    .unwrap()
+                    .gain()
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_close(best.gain, top, 1e-9);
+    }
+
+    #[test]
+    fn neighbour_defaults() {
+        assert_eq!(default_neighbours(3).unwrap().value, 6.0);
+        assert_eq!(default_neighbours(9).unwrap().value, 240.0);
+        assert_eq!(default_neighbours(6).unwrap().value, 40.0);
+        let big = default_neighbours(200).unwrap();
+        assert!(big.value >= 345_408.0 && big.value.is_finite());
+        assert!(default_neighbours(1).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(optimize(3, 0, &Loss::L2, None).is_err());
+        assert!(optimize(0, 10, &Loss::L2, None).is_err());
+        assert!(optimize(3, 10, &Loss::L2, Some(-1.0)).is_err());
+        assert!(optimize(3, 10, &Loss::L2, Some(f64::NAN)).is_err());
+        assert!(optimize(3, 10, &Loss::Gauss { sigma: 0.0 }, None).is_err());
+    }
+}
