@@ -37,6 +37,7 @@
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
+//! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
 pub mod codes;
 pub mod compare;
@@ -53,5 +54,6 @@ pub mod reproduce;
 pub mod sphere;
 pub mod symmetric;
 pub mod theta;
+pub mod toy;
 
 pub use error::{Error, Result};

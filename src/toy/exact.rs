@@ -1,0 +1,336 @@
+//! The exact expected loss of the infinitely sparse limit and its analytic gradient (SPEC §4).
+//!
+//! Every input has exactly one active feature `i` (chosen uniformly), with value `x ~ U[0,1]`.
+//! With `G = WᵀW` and `R(a, b, t) = ∫₀¹ ρ((a x + b)₊ − t x) dx` ([`Loss::response`]):
+//!
+//! # Formula
+//!
+//! ```text
+//! L = (1/N) Σ_i [ R(G_ii, b_i, 1) + Σ_{j≠i} R(G_ij, b_j, 0) ]
+//! ∂L/∂W = W (Γ + Γᵀ),   Γ_ij = ∂L/∂G_ij,    ∂L/∂b_j = (1/N) Σ_i ∂R/∂b (G_ij, b_j, t_ij)
+//! ```
+//!
+//! For L2, `R(k, b, 1) = self(k, b)` and `R(g, b, 0) = cross(g, b) = (g + b)₊³/(3g)`.
+//!
+//! A cross term vanishes with its derivatives whenever `g + b ≤ 0` (with `b ≤ 0` the output
+//! `(g x + b)₊` is then 0 on all of `[0, 1]`, and `ρ(0) = 0` for every loss), so the pair loop
+//! skips those pairs after one comparison. Rows of `G` are built one at a time as vectorisable
+//! axpy loops over a dimension-major copy of `W`, so no `N × N` matrix is ever stored; the
+//! gradient `W(Γ + Γᵀ)` is accumulated pair by pair over the (few) active pairs. Cost
+//! `O(N² n / 2)` for the products plus `O(#active · n)`.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::Loss;
+use super::Model;
+
+/// Exact sparse-limit loss `L` of `model` (SPEC §4). Requires `b ≤ 0`.
+pub fn loss(model: &Model, loss: &Loss) -> f64 {
+    eval(
+        model.n(),
+        model.w.as_slice(),
+        model.b.as_slice(),
+        loss,
+        None,
+    )
+}
+
+/// Exact loss and its gradient `(L, ∂L/∂W, ∂L/∂b)` (SPEC §4). Requires `b ≤ 0`.
+pub fn loss_grad(model: &Model, loss: &Loss) -> (f64, DMatrix<f64>, DVector<f64>) {
+    let (n, nf) = (model.n(), model.features());
+    let mut gw = vec![0.0; n * nf];
+    let mut gb = vec![0.0; nf];
+    let l = eval(
+        n,
+        model.w.as_slice(),
+        model.b.as_slice(),
+        loss,
+        Some((&mut gw, &mut gb)),
+    );
+    (l, DMatrix::from_vec(n, nf, gw), DVector::from_vec(gb))
+}
+
+/// The loss (and, if `grad` is given, its gradient) on flat column-major slices:
+/// `w[i*n + d] = W[d, i]`, `b[i]`. The gradient slices are overwritten.
+pub(crate) fn eval(
+    n: usize,
+    w: &[f64],
+    b: &[f64],
+    loss: &Loss,
+    grad: Option<(&mut [f64], &mut [f64])>,
+) -> f64 {
+    match grad {
+        Some((gw, gb)) => eval_impl::<true>(n, w, b, loss, gw, gb),
+        None => eval_impl::<false>(n, w, b, loss, &mut [], &mut []),
+    }
+}
+
+/// The pair loop, specialised at compile time on whether the gradient is wanted.
+fn eval_impl<const GRAD: bool>(
+    n: usize,
+    w: &[f64],
+    b: &[f64],
+    loss: &Loss,
+    gw: &mut [f64],
+    gb: &mut [f64],
+) -> f64 {
+    let nf = b.len();
+    debug_assert_eq!(w.len(), n * nf);
+    debug_assert!(b.iter().all(|&x| x <= 0.0), "exact loss needs b ≤ 0");
+    // Dimension-major copy: wt[d*N + j] = W[d, j].
+    let mut wt = vec![0.0; n * nf];
+    for j in 0..nf {
+        for d in 0..n {
+            wt[d * nf + j] = w[j * n + d];
+        }
+    }
+    let mut row = vec![0.0; nf];
+    let mut acc = vec![0.0; n];
+    let mut total = 0.0;
+    if GRAD {
+        gw.fill(0.0);
+        gb.fill(0.0);
+    }
+    for i in 0..nf {
+        let wi = &w[i * n..(i + 1) * n];
+        let bi = b[i];
+        // Self term R(G_ii, b_i, 1).
+        let k: f64 = wi.iter().map(|x| x * x).sum();
+        let (r, ra, rb) = loss.response(k, bi, 1.0);
+        total += r;
+        // acc collects ∂L/∂W_i (times N) from row i; gb_i likewise.
+        let mut gbi = 0.0;
+        if GRAD {
+            for d in 0..n {
+                acc[d] = 2.0 * ra * wi[d];
+            }
+            gbi = rb;
+        }
+        // Row i of G beyond the diagonal: row[j] = W_i · W_j, j > i.
+        let tail = &mut row[i + 1..];
+        tail.fill(0.0);
+        for d in 0..n {
+            let wdi = wi[d];
+            let src = &wt[d * nf + i + 1..(d + 1) * nf];
+            for (r, s) in tail.iter_mut().zip(src) {
+                *r += wdi * s;
+            }
+        }
+        for (off, &g) in tail.iter().enumerate() {
+            let j = i + 1 + off;
+            let bj = b[j];
+            // Output j fires on input i iff g + b_j > 0; output i on input j iff g + b_i > 0.
+            if g + bj.max(bi) <= 0.0 {
+                continue;
+            }
+            let mut gam = 0.0;
+            if g + bj > 0.0 {
+                let (r, ra, rb) = loss.response(g, bj, 0.0);
+                total += r;
+                gam += ra;
+                if GRAD {
+                    gb[j] += rb;
+                }
+            }
+            if g + bi > 0.0 {
+                let (r, ra, rb) = loss.response(g, bi, 0.0);
+                total += r;
+                gam += ra;
+                gbi += rb;
+            }
+            if GRAD {
+                // G_ij = G_ji = W_i·W_j: ∂/∂W_i += γ W_j, ∂/∂W_j += γ W_i.
+                let wj = &w[j * n..(j + 1) * n];
+                let gwj = &mut gw[j * n..(j + 1) * n];
+                for d in 0..n {
+                    acc[d] += gam * wj[d];
+                    gwj[d] += gam * wi[d];
+                }
+            }
+        }
+        if GRAD {
+            for d in 0..n {
+                gw[i * n + d] += acc[d];
+            }
+            gb[i] += gbi;
+        }
+    }
+    let inv = 1.0 / nf as f64;
+    if GRAD {
+        gw.iter_mut().for_each(|x| *x *= inv);
+        gb.iter_mut().for_each(|x| *x *= inv);
+    }
+    total * inv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prec::{assert_close, REL_TIGHT};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// A random model with O(1) weights and biases in `[−bmax, 0]`.
+    fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-1.0..1.0));
+        let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..bmax));
+        Model::new(w, b).unwrap()
+    }
+
+    /// SPEC §4 written out independently: brute-force G = WᵀW and the L2 closed forms.
+    fn l2_reference(m: &Model) -> f64 {
+        let g = m.w.transpose() * &m.w;
+        let nf = m.features();
+        let selfl = |k: f64, b: f64| {
+            if k + b <= 0.0 {
+                1.0 / 3.0
+            } else {
+                // t³/3 + ∫_t^1 ((k−1)x + b)² dx by 2000-point Simpson.
+                let t = -b / k;
+                let f = |x: f64| ((k - 1.0) * x + b).powi(2);
+                let m = 2000;
+                let h = (1.0 - t) / m as f64;
+                let mut s = f(t) + f(1.0);
+                for q in 1..m {
+                    s += if q % 2 == 1 { 4.0 } else { 2.0 } * f(t + q as f64 * h);
+                }
+                t.powi(3) / 3.0 + s * h / 3.0
+            }
+        };
+        let cross = |g: f64, b: f64| {
+            if g + b > 0.0 {
+                (g + b).powi(3) / (3.0 * g)
+            } else {
+                0.0
+            }
+        };
+        let mut s = 0.0;
+        for i in 0..nf {
+            s += selfl(g[(i, i)], m.b[i]);
+            for j in 0..nf {
+                if j != i {
+                    s += cross(g[(i, j)], m.b[j]);
+                }
+            }
+        }
+        s / nf as f64
+    }
+
+    #[test]
+    fn matches_brute_force_closed_form() {
+        for (seed, n, nf) in [(1, 2, 5), (2, 3, 17), (3, 8, 40)] {
+            let m = random_model(n, nf, 1.0, seed);
+            assert_close(loss(&m, &Loss::L2), l2_reference(&m), 1e-10);
+        }
+    }
+
+    #[test]
+    fn dead_model_has_loss_l0() {
+        let m = Model::zeros(3, 7);
+        assert_close(loss(&m, &Loss::L2), 1.0 / 3.0, REL_TIGHT);
+    }
+
+    #[test]
+    fn orthogonal_unit_features_have_loss_zero() {
+        // W = I (n = N = 4), b = 0: the output is exactly x.
+        let m = Model::new(DMatrix::identity(4, 4), DVector::zeros(4)).unwrap();
+        assert!(loss(&m, &Loss::L2).abs() < 1e-15);
+    }
+
+    /// Monte Carlo: feature i uniform, x ~ U[0,1], real ReLU forward pass, L2 over all outputs.
+    #[test]
+    fn agrees_with_monte_carlo() {
+        let m = random_model(3, 12, 0.8, 7);
+        let exact = loss(&m, &Loss::L2);
+        let (n, nf) = (m.n(), m.features());
+        let mut rng = ChaCha8Rng::seed_from_u64(99);
+        let samples = 400_000;
+        let (mut s, mut s2) = (0.0, 0.0);
+        for _ in 0..samples {
+            let i = rng.random_range(0..nf);
+            let x: f64 = rng.random();
+            let h: Vec<f64> = (0..n).map(|d| m.w[(d, i)] * x).collect();
+            let mut l = 0.0;
+            for j in 0..nf {
+                let pre: f64 = (0..n).map(|d| m.w[(d, j)] * h[d]).sum::<f64>() + m.b[j];
+                let out = pre.max(0.0);
+                let target = if j == i { x } else { 0.0 };
+                l += (out - target).powi(2);
+            }
+            s += l;
+            s2 += l * l;
+        }
+        let mean = s / samples as f64;
+        let se = ((s2 / samples as f64 - mean * mean) / samples as f64).sqrt();
+        assert!(
+            (mean - exact).abs() < 4.0 * se,
+            "MC {mean} ± {se} vs exact {exact}"
+        );
+        // Some outputs active and some not, so the test exercises both branches.
+        let g = m.w.transpose() * &m.w;
+        let active = (0..nf)
+            .flat_map(|i| (0..nf).map(move |j| (i, j)))
+            .filter(|&(i, j)| i != j && g[(i, j)] + m.b[j] > 0.0)
+            .count();
+        assert!(active > 5 && active < nf * (nf - 1) - 5, "{active}");
+    }
+
+    #[test]
+    fn gradient_matches_central_differences() {
+        for (seed, n, nf, bmax) in [(11, 2, 6, 0.5), (12, 3, 9, 1.0), (13, 5, 14, 1.5)] {
+            let m = random_model(n, nf, bmax, seed);
+            let (l, gw, gb) = loss_grad(&m, &Loss::L2);
+            assert_close(l, loss(&m, &Loss::L2), REL_TIGHT);
+            let h = 1e-6;
+            let mut checked = 0;
+            for idx in 0..n * nf {
+                let (mut p, mut q) = (m.clone(), m.clone());
+                p.w.as_mut_slice()[idx] += h;
+                q.w.as_mut_slice()[idx] -= h;
+                let fd = (loss(&p, &Loss::L2) - loss(&q, &Loss::L2)) / (2.0 * h);
+                let an = gw.as_slice()[idx];
+                assert!(
+                    (fd - an).abs() < 1e-6 * (1.0 + an.abs()),
+                    "W[{idx}] {fd} vs {an}"
+                );
+                checked += 1;
+            }
+            for j in 0..nf {
+                // Stay inside b ≤ 0.
+                if m.b[j] > -2.0 * h {
+                    continue;
+                }
+                let (mut p, mut q) = (m.clone(), m.clone());
+                p.b[j] += h;
+                q.b[j] -= h;
+                let fd = (loss(&p, &Loss::L2) - loss(&q, &Loss::L2)) / (2.0 * h);
+                assert!(
+                    (fd - gb[j]).abs() < 1e-6 * (1.0 + gb[j].abs()),
+                    "b[{j}] {fd} vs {}",
+                    gb[j]
+                );
+                checked += 1;
+            }
+            assert!(checked > n * nf);
+            // Some self terms live, some dead, or some cross terms live: the gradient is not trivial.
+            assert!(gw.norm() > 1e-3);
+        }
+    }
+
+    /// SPEC §4's identity: m identical copies of each of D directions (W_d/√m, b_d/m) have
+    /// exactly the total loss of the D-feature model (W_d, b_d) plus (m − 1)·D dead features.
+    #[test]
+    fn degenerate_copies_equal_rescaled_singles_plus_dead() {
+        for (seed, n, dd, mult) in [(21, 2, 4, 3), (22, 3, 7, 2), (23, 4, 5, 5)] {
+            let single = random_model(n, dd, 1.0, seed);
+            let nf = dd * mult;
+            let w = DMatrix::from_fn(n, nf, |r, i| single.w[(r, i / mult)] / (mult as f64).sqrt());
+            let b = DVector::from_fn(nf, |i, _| single.b[i / mult] / mult as f64);
+            let copies = Model::new(w, b).unwrap();
+            let lhs = nf as f64 * loss(&copies, &Loss::L2);
+            let rhs = dd as f64 * loss(&single, &Loss::L2) + ((mult - 1) * dd) as f64 / 3.0;
+            assert_close(lhs, rhs, 1e-12);
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The toy model `x' = ReLU(WᵀWx + b)`: exact sparse-limit loss, trainers, diagnostics, sweeps.
+//!
+//! * [`exact`] — the exact expected loss of the infinitely sparse limit and its gradient.
+//! * [`train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
+//! * [`sampled`] — Adam on minibatches at finite sparsity `S` (free bias, optional importance).
+//! * [`diagnostics`] — embedded features, directions, multiplicity, θ_min, intercepts, angles.
+//! * [`sweep`] — resumable sweeps over `(n, N)`, one JSON file per finished model.
+//!
+//! The library never prints: progress goes to an [`Observer`] that the caller attaches.
+
+pub mod diagnostics;
+pub mod exact;
+pub mod model;
+pub mod sampled;
+pub mod sweep;
+pub mod train;
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::loss::Loss;
+pub use diagnostics::{Diagnostics, Summary};
+pub use model::{Model, SavedModel};
+
+use crate::error::{Error, Result};
+
+/// Progress events of a training run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// One start (spread, lift, random#k, or a sampled-trainer checkpoint) finished.
+    Start {
+        /// Model dimension.
+        n: usize,
+        /// Size being trained (a chain size ≤ N).
+        features: usize,
+        /// Which start.
+        start: String,
+        /// Its loss.
+        loss: f64,
+    },
+    /// All starts of one chain size finished.
+    Size {
+        /// Model dimension.
+        n: usize,
+        /// Chain size.
+        features: usize,
+        /// Best loss at that size.
+        loss: f64,
+        /// Seconds spent on that size.
+        seconds: f64,
+    },
+}
+
+/// Receives progress events (e.g. the CLI's progress bar). Must be shareable across threads.
+pub trait Observer: Sync {
+    /// Called for every event; the default ignores it.
+    fn event(&self, _e: &Event) {}
+}
+
+/// An observer that ignores everything.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+/// Training configuration; [`TrainConfig::check`] validates it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Model dimension `n ≥ 1`.
+    pub n: usize,
+    /// Number of features `N ≥ 1`.
+    pub features: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Random restarts per chain size (exact trainer) or independent runs (sampled trainer).
+    pub restarts: usize,
+    /// Loss function.
+    #[serde(with = "loss_serde")]
+    pub loss: Loss,
+    /// `None`: the infinitely sparse limit (exact loss). `Some(S)`: each feature is active with
+    /// probability `1 − S`, `0 ≤ S < 1` (sampled trainer).
+    pub sparsity: Option<f64>,
+    /// Adam steps (exact trainer: per random start; sampled trainer: total minibatch steps).
+    pub adam_steps: usize,
+    /// Adam learning rate.
+    pub adam_lr: f64,
+    /// Maximum L-BFGS iterations per polish (exact trainer).
+    pub lbfgs_iters: u64,
+    /// Use the halving chain of lifted starts (exact trainer).
+    pub chain: bool,
+    /// Minibatch size (sampled trainer).
+    pub batch: usize,
+    /// Importance `I_i = r^i` of feature `i` (sampled trainer); `None` = all 1.
+    pub importance_decay: Option<f64>,
+}
+
+mod loss_serde {
+    use super::Loss;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(l: &Loss, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&l.to_string())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Loss, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl TrainConfig {
+    /// Defaults for `n`, `N` (the settings tuned for the note's sweep; see the README).
+    pub fn new(n: usize, features: usize) -> Self {
+        TrainConfig {
+            n,
+            features,
+            seed: 0,
+            restarts: 1,
+            loss: Loss::L2,
+            sparsity: None,
+            adam_steps: 300,
+            adam_lr: 0.03,
+            lbfgs_iters: 1500,
+            chain: true,
+            batch: 256,
+            importance_decay: None,
+        }
+    }
+
+    /// Validates the configuration.
+    pub fn check(&self) -> Result<()> {
+        crate::sphere::check_dim(self.n)?;
+        if self.features == 0 {
+            return Err(Error::invalid("--features", "must be at least 1"));
+        }
+        if self.features > 1 << 16 || self.n > 4096 {
+            return Err(Error::invalid(
+                "model size",
+                "n ≤ 4096 and N ≤ 65536 (the exact loss costs O(N² n))",
+            ));
+        }
+        if let Some(s) = self.sparsity {
+            if !(0.0..1.0).contains(&s) {
+                return Err(Error::invalid(
+                    "--sparsity",
+                    format!("{s} is not in [0, 1)"),
+                ));
+            }
+            if self.batch == 0 {
+                return Err(Error::invalid("--batch", "must be at least 1"));
+            }
+        }
+        if self.restarts > 1000 {
+            return Err(Error::invalid("--restarts", "at most 1000"));
+        }
+        crate::error::positive("--lr", self.adam_lr)?;
+        if let Some(r) = self.importance_decay {
+            crate::error::positive("--importance-decay", r)?;
+            if r > 1.0 {
+                return Err(Error::invalid(
+                    "--importance-decay",
+                    format!("{r} must be ≤ 1"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn exact_settings(&self) -> train::ExactSettings {
+        train::ExactSettings {
+            restarts: self.restarts,
+            adam_steps: self.adam_steps,
+            adam_lr: self.adam_lr,
+            lbfgs_iters: self.lbfgs_iters,
+            chain: self.chain,
+        }
+    }
+}
+
+/// The `train` row (SPEC §5 keys first).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainReport {
+    /// Model dimension.
+    pub n: usize,
+    /// Number of features.
+    pub features: usize,
+    /// Mean loss per input (exact, or the sampled estimate normalised per active feature).
+    pub loss: f64,
+    /// Gain `(l0 − L)·N`.
+    pub gain: f64,
+    /// Embedded features `E`.
+    pub embedded: usize,
+    /// Distinct directions `D`.
+    pub directions: usize,
+    /// `E / D`.
+    pub mean_multiplicity: Option<f64>,
+    /// Median θ_min over directions (radians).
+    pub theta_min_median: Option<f64>,
+    /// Median intercept `−b/|W|²` over embedded features.
+    pub intercept_median: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Loss function.
+    pub loss_fn: String,
+    /// Sparsity (null = infinitely sparse limit, exact loss).
+    pub sparsity: Option<f64>,
+    /// `E / N`.
+    pub fraction_embedded: f64,
+    /// Interquartile range of θ_min over directions.
+    pub theta_min_spread: Option<f64>,
+    /// Median `cos θ_min` over embedded features.
+    pub cos_theta_min_median: Option<f64>,
+    /// Median amplitude `|W_i|` over embedded features.
+    pub amplitude_median: Option<f64>,
+    /// The exact trainer's convergence test held for the winning start (module `train`).
+    pub converged: bool,
+    /// Which start won (`spread`, `lift`, `random#k`, `sampled#k`).
+    pub start: String,
+    /// Best gain among starts at N that were not lifted from a smaller model (exact trainer).
+    pub gain_unlifted: Option<f64>,
+    /// Standard error of `loss` (sampled trainer; 0 for the exact loss).
+    pub loss_stderr: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// A trained model with its report and diagnostics.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The model.
+    pub model: Model,
+    /// The summary row.
+    pub report: TrainReport,
+    /// Full diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Trains a model: the exact-loss trainer when `sparsity` is `None`, else the sampled trainer.
+pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
+    cfg.check()?;
+    let t0 = Instant::now();
+    let l0 = cfg.loss.l0();
+    let (model, loss, start, converged, unlifted, stderr, l0) = match cfg.sparsity {
+        None => {
+            let r = train::train_exact(
+                cfg.n,
+                cfg.features,
+                cfg.seed,
+                &cfg.loss,
+                &cfg.exact_settings(),
+                observer,
+            )?;
+            (
+                r.model,
+                r.loss,
+                r.start,
+                r.converged,
+                r.loss_unlifted.is_finite().then_some(r.loss_unlifted),
+                0.0,
+                l0,
+            )
+        }
+        Some(s) => {
+            let r = sampled::train_sampled(cfg, s, observer)?;
+            (r.model, r.loss, r.start, r.converged, None, r.stderr, r.l0)
+        }
+    };
+    let diagnostics = Diagnostics::of(&model);
+    let s = diagnostics.summary();
+    let nf = cfg.features as f64;
+    let report = TrainReport {
+        n: cfg.n,
+        features: cfg.features,
+        loss,
+        gain: (l0 - loss) * nf,
+        embedded: s.embedded,
+        directions: s.directions,
+        mean_multiplicity: s.mean_multiplicity,
+        theta_min_median: s.theta_min_median,
+        intercept_median: s.intercept_median,
+        seconds: t0.elapsed().as_secs_f64(),
+        loss_fn: cfg.loss.to_string(),
+        sparsity: cfg.sparsity,
+        fraction_embedded: s.fraction_embedded,
+        theta_min_spread: s.theta_min_spread,
+        cos_theta_min_median: s.cos_theta_min_median,
+        amplitude_median: s.amplitude_median,
+        converged,
+        start,
+        gain_unlifted: unlifted.map(|u| (l0 - u) * nf),
+        loss_stderr: stderr,
+        seed: cfg.seed,
+    };
+    if !report.loss.is_finite() || !report.gain.is_finite() {
+        return Err(Error::Numerical(
+            "training produced a non-finite loss".into(),
+        ));
+    }
+    Ok(Trained {
+        model,
+        report,
+        diagnostics,
+    })
+}

@@ -1,0 +1,229 @@
+//! Resumable sweeps over `(n, N)`: one JSON file per finished model.
+//!
+//! Layout of a sweep directory `DIR`:
+//!
+//! * `DIR/sweep.json` — the sweep's arguments (dims, features, the configuration template).
+//!   A rerun with different arguments is refused (one clear error), so results of different
+//!   settings never mix.
+//! * `DIR/models/n{n}_N{N}.json` — `{config, report, diagnostics, model}` of one finished model,
+//!   written atomically (a temporary file in the same directory, then `rename`). A rerun reads
+//!   finished files back and trains only the missing models, so an interrupted sweep loses
+//!   nothing that had finished.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{train, Diagnostics, Model, Observer, SavedModel, TrainConfig, TrainReport};
+use crate::error::{Error, Result};
+
+/// One finished model of a sweep (the content of `models/n{n}_N{N}.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// Its configuration.
+    pub config: TrainConfig,
+    /// Summary row.
+    pub report: TrainReport,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+    /// The model (saved form).
+    pub model: SavedModel,
+}
+
+/// The arguments of a sweep (`DIR/sweep.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepArgs {
+    /// Model dimensions.
+    pub dims: Vec<usize>,
+    /// Feature counts.
+    pub features: Vec<usize>,
+    /// Configuration template (`n`, `features` are overwritten per model).
+    pub template: TrainConfig,
+}
+
+/// Sweep progress, reported to [`SweepObserver::model_done`].
+pub trait SweepObserver: Observer {
+    /// Called once before training with the number of models in total and already finished.
+    fn begin(&self, _total: usize, _finished: usize) {}
+    /// Called when a model is finished (or read back).
+    fn model_done(&self, _rec: &SweepRecord, _resumed: bool) {}
+}
+
+/// Path of the file of model `(n, N)`.
+pub fn model_path(dir: &Path, n: usize, features: usize) -> PathBuf {
+    dir.join("models").join(format!("n{n}_N{features}.json"))
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn read_record(path: &Path) -> Result<SweepRecord> {
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::parse(path.display().to_string(), e.to_string()))
+}
+
+/// Runs (or resumes) a sweep over `dims × features` into `dir`, models in parallel (rayon, the
+/// current thread pool), largest first. Returns the records sorted by `(n, N)`.
+pub fn run(
+    dims: &[usize],
+    features: &[usize],
+    dir: &Path,
+    template: &TrainConfig,
+    progress: &dyn SweepObserver,
+) -> Result<Vec<SweepRecord>> {
+    if dims.is_empty() || features.is_empty() {
+        return Err(Error::invalid(
+            "sweep",
+            "needs at least one dimension and one feature count",
+        ));
+    }
+    let mut dims = dims.to_vec();
+    dims.sort_unstable();
+    dims.dedup();
+    let mut feats = features.to_vec();
+    feats.sort_unstable();
+    feats.dedup();
+    for &n in &dims {
+        for &nf in &feats {
+            let mut c = template.clone();
+            c.n = n;
+            c.features = nf;
+            c.check()?;
+        }
+    }
+    let args = SweepArgs {
+        dims: dims.clone(),
+        features: feats.clone(),
+        template: TrainConfig {
+            n: 0,
+            features: 0,
+            ..template.clone()
+        },
+    };
+    let models = dir.join("models");
+    fs::create_dir_all(&models).map_err(|e| Error::io(&models, e))?;
+    let args_path = dir.join("sweep.json");
+    if args_path.exists() {
+        let text = fs::read_to_string(&args_path).map_err(|e| Error::io(&args_path, e))?;
+        let old: SweepArgs = serde_json::from_str(&text)
+            .map_err(|e| Error::parse(args_path.display().to_string(), e.to_string()))?;
+        if old != args {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} holds a sweep with different settings; use another directory",
+                    dir.display()
+                ),
+            ));
+        }
+    } else {
+        let json = serde_json::to_vec_pretty(&args).map_err(|e| Error::Numerical(e.to_string()))?;
+        write_atomic(&args_path, &json)?;
+    }
+    let mut jobs: Vec<(usize, usize)> = dims
+        .iter()
+        .flat_map(|&n| feats.iter().map(move |&nf| (n, nf)))
+        .collect();
+    // Largest models first (cost ~ N² n), for load balance.
+    jobs.sort_by_key(|&(n, nf)| std::cmp::Reverse(nf * nf * n));
+    let mut done = Vec::new();
+    let mut todo = Vec::new();
+    for &(n, nf) in &jobs {
+        let p = model_path(dir, n, nf);
+        match p.exists().then(|| read_record(&p)) {
+            Some(Ok(r)) => done.push(r),
+            // A file that does not parse (cannot happen with atomic writes) is recomputed.
+            _ => todo.push((n, nf)),
+        }
+    }
+    progress.begin(jobs.len(), done.len());
+    for r in &done {
+        progress.model_done(r, true);
+    }
+    let fresh: Vec<SweepRecord> = todo
+        .par_iter()
+        .map(|&(n, nf)| {
+            let mut cfg = template.clone();
+            cfg.n = n;
+            cfg.features = nf;
+            let t = train(&cfg, progress)?;
+            let rec = SweepRecord {
+                config: cfg,
+                model: t.model.to_saved(t.report.loss),
+                report: t.report,
+                diagnostics: t.diagnostics,
+            };
+            let json = serde_json::to_vec(&rec).map_err(|e| Error::Numerical(e.to_string()))?;
+            write_atomic(&model_path(dir, n, nf), &json)?;
+            progress.model_done(&rec, false);
+            Ok(rec)
+        })
+        .collect::<Result<_>>()?;
+    let mut all: Vec<SweepRecord> = done.into_iter().chain(fresh).collect();
+    all.sort_by_key(|r| (r.report.n, r.report.features));
+    Ok(all)
+}
+
+/// Reads every finished model of the sweep in `dir`, sorted by `(n, N)`.
+pub fn load(dir: &Path) -> Result<Vec<SweepRecord>> {
+    let models = dir.join("models");
+    let mut out = Vec::new();
+    for e in fs::read_dir(&models).map_err(|e| Error::io(&models, e))? {
+        let p = e.map_err(|e| Error::io(&models, e))?.path();
+        let name = p.file_name().and_then(|s| s.to_str()).unwrap_or("");
+        if name.starts_with('n') && name.ends_with(".json") {
+            out.push(read_record(&p)?);
+        }
+    }
+    out.sort_by_key(|r: &SweepRecord| (r.report.n, r.report.features));
+    Ok(out)
+}
+
+/// The model of a record.
+pub fn model_of(rec: &SweepRecord) -> Result<Model> {
+    Model::from_saved(&rec.model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toy::{exact, NoObserver};
+
+    struct Quiet;
+    impl Observer for Quiet {}
+    impl SweepObserver for Quiet {}
+
+    #[test]
+    fn resumes_and_refuses_other_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = TrainConfig::new(2, 4);
+        t.restarts = 0;
+        t.lbfgs_iters = 200;
+        let a = run(&[2], &[4, 8], dir.path(), &t, &Quiet).unwrap();
+        assert_eq!(a.len(), 2);
+        let p = model_path(dir.path(), 2, 8);
+        let before = fs::read(&p).unwrap();
+        let b = run(&[2], &[4, 8], dir.path(), &t, &Quiet).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), before);
+        assert_eq!(a[1].report, b[1].report);
+        // The stored model reproduces its stored loss.
+        let m = model_of(&b[1]).unwrap();
+        crate::prec::assert_close(exact::loss(&m, &t.loss), b[1].report.loss, 1e-12);
+        t.seed = 1;
+        assert!(run(&[2], &[4, 8], dir.path(), &t, &Quiet).is_err());
+        assert_eq!(load(dir.path()).unwrap().len(), 2);
+        let _ = NoObserver;
+    }
+}

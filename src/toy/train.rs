@@ -1,0 +1,567 @@
+//! Training on the exact sparse-limit loss: structured and random starts, Adam, L-BFGS polish.
+//!
+//! # Method
+//!
+//! For a model of `N` features the trainer works up a chain of sizes `N_J < … < N_1 < N_0 = N`
+//! with `N_{l+1} = ⌊N_l / 2⌋` (down to `max(2n, 8)`), and at each size keeps the best of:
+//!
+//! * **spread**: `N_l` well-spread unit directions `u_i` (a circle for `n = 2`, a Fibonacci
+//!   lattice for `n = 3`, Riesz-energy repulsion on `S^{n−1}` otherwise), scaled by the symmetric
+//!   theory's slope and bias (SPEC §3–4): `W_i = √k u_i`, `b_i = −k c`, `k = (1 + c/2)/(1 − c)`,
+//!   `c = max(cos θ_min, 0)` of the spread points; then L-BFGS.
+//! * **lift**: the best model of size `N_{l+1}`, each feature copied `m = ⌊N_l/N_{l+1}⌋` times as
+//!   `(W/√m, b/m)` (the rest dead). By the exact identity of SPEC §4 (tested in
+//!   [`super::exact`]) this has exactly the gain of the smaller model; a 1e-3 relative
+//!   perturbation breaks the symmetry of the copies before the L-BFGS polish, and the unperturbed
+//!   lift is kept as a candidate too. Gain is therefore non-decreasing along the chain.
+//! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
+//!   the bias projected onto `b ≤ 0`, then L-BFGS.
+//!
+//! The L-BFGS polish (argmin, More–Thuente line search, memory 10) runs on the parameters
+//! `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without bounds (`β` starts at `√max(−b, 1e-8)`,
+//! never exactly 0, so a bias at 0 can still move). It runs in chunks of
+//! [`POLISH_CHUNK`] iterations and stops when a chunk lowers the loss by less than
+//! `CONVERGED_REL · L` (then the model is **converged**) or after `lbfgs_iters` iterations.
+//!
+//! Everything is seeded from `(seed, n, size, start)` through ChaCha8, so a run is reproducible.
+
+use std::time::Instant;
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use nalgebra::{DMatrix, DVector};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use super::{exact, Event, Loss, Model, Observer};
+use crate::error::{Error, Result};
+
+/// L-BFGS iterations per polish chunk.
+pub const POLISH_CHUNK: u64 = 100;
+/// A model is converged when one polish chunk lowers the loss by less than this times the loss.
+pub const CONVERGED_REL: f64 = 1e-9;
+
+/// Settings of the exact-loss optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExactSettings {
+    /// Random restarts per chain size.
+    pub restarts: usize,
+    /// Adam steps of each random start.
+    pub adam_steps: usize,
+    /// Adam learning rate (cosine-decayed to 1/30 of it).
+    pub adam_lr: f64,
+    /// Maximum L-BFGS iterations of one polish.
+    pub lbfgs_iters: u64,
+    /// Use the halving chain (lifted starts).
+    pub chain: bool,
+}
+
+/// A trained exact model and how it was found.
+#[derive(Debug, Clone)]
+pub struct ExactResult {
+    /// The best model.
+    pub model: Model,
+    /// Its exact loss.
+    pub loss: f64,
+    /// Which start won (`spread`, `lift`, `random#k`).
+    pub start: String,
+    /// Whether its polish met the convergence test.
+    pub converged: bool,
+    /// The best loss among the starts at size `N` that were not lifted (spread and random).
+    pub loss_unlifted: f64,
+}
+
+/// splitmix64 mixing of the seed with a few integers, for independent per-start streams.
+pub fn mix_seed(seed: u64, parts: &[u64]) -> u64 {
+    let mut z = seed;
+    for &p in parts {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(p);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+fn normalize(v: &mut [f64]) {
+    let s = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if s > 0.0 {
+        v.iter_mut().for_each(|x| *x /= s);
+    }
+}
+
+fn random_unit(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    loop {
+        let mut v: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
+        let s = v.iter().map(|x| x * x).sum::<f64>();
+        if s > 1e-12 {
+            normalize(&mut v);
+            return v;
+        }
+    }
+}
+
+/// `d` well-spread unit vectors in `R^n` (column-major, `n × d`).
+///
+/// `n = 1`: alternating ±1. `n = 2`: `d` equally spaced angles. `n = 3`: the Fibonacci lattice
+/// `z_i = 1 − (2i+1)/d`, `φ_i = i·π(3 − √5)`. `n ≥ 4`: random points relaxed by 200 steps of
+/// Riesz `s`-energy repulsion (`s = n + 1`), each point moving along its normalised tangential
+/// force by a step decaying from 0.3 to 0.01 of the typical spacing `(S_{n−1}/d)^{1/(n−1)}`.
+pub fn spread_directions(n: usize, d: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
+    match n {
+        1 => DMatrix::from_fn(1, d, |_, i| if i % 2 == 0 { 1.0 } else { -1.0 }),
+        2 => DMatrix::from_fn(2, d, |r, i| {
+            let phi = 2.0 * std::f64::consts::PI * i as f64 / d as f64;
+            if r == 0 {
+                phi.cos()
+            } else {
+                phi.sin()
+            }
+        }),
+        3 => {
+            let ga = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+            DMatrix::from_fn(3, d, |r, i| {
+                let z = 1.0 - (2 * i + 1) as f64 / d as f64;
+                let rho = (1.0 - z * z).max(0.0).sqrt();
+                let phi = ga * i as f64;
+                [rho * phi.cos(), rho * phi.sin(), z][r]
+            })
+        }
+        _ => {
+            let mut x: Vec<f64> = (0..d).flat_map(|_| random_unit(n, rng)).collect();
+            let spacing = (crate::sphere::ln_sphere_area(n as f64) - (d as f64).ln())
+                .exp()
+                .powf(1.0 / (n - 1) as f64);
+            let s = (n + 1) as f64;
+            let steps = 200;
+            let mut force = vec![0.0; n * d];
+            for step in 0..steps {
+                force.fill(0.0);
+                for i in 0..d {
+                    for j in i + 1..d {
+                        let mut r2 = 0.0;
+                        for q in 0..n {
+                            let t = x[i * n + q] - x[j * n + q];
+                            r2 += t * t;
+                        }
+                        let f = r2.max(1e-24).powf(-(s + 2.0) / 2.0);
+                        for q in 0..n {
+                            let t = f * (x[i * n + q] - x[j * n + q]);
+                            force[i * n + q] += t;
+                            force[j * n + q] -= t;
+                        }
+                    }
+                }
+                let frac = step as f64 / (steps - 1) as f64;
+                let eta = spacing * (0.3 * (1.0 - frac) + 0.01 * frac);
+                for i in 0..d {
+                    let xi = &x[i * n..(i + 1) * n];
+                    let fi = &force[i * n..(i + 1) * n];
+                    let radial: f64 = xi.iter().zip(fi).map(|(a, b)| a * b).sum();
+                    let mut t: Vec<f64> = fi.iter().zip(xi).map(|(f, a)| f - radial * a).collect();
+                    normalize(&mut t);
+                    for q in 0..n {
+                        x[i * n + q] += eta * t[q];
+                    }
+                    normalize(&mut x[i * n..(i + 1) * n]);
+                }
+            }
+            DMatrix::from_vec(n, d, x)
+        }
+    }
+}
+
+/// `max_{i≠j} u_i·u_j` of unit columns: `cos θ_min` of the set (−1 when `d < 2`).
+pub fn max_cos(u: &DMatrix<f64>) -> f64 {
+    let g = u.transpose() * u;
+    let mut c = -1.0f64;
+    for i in 0..u.ncols() {
+        for j in i + 1..u.ncols() {
+            c = c.max(g[(i, j)]);
+        }
+    }
+    c
+}
+
+/// The structured start: `N/m` spread directions, each used by `m` features with the symmetric
+/// theory's `k = (1 + c/2)/(m(1 − c))` and `b = −k c`, `c = max(cos θ_min, 0)`; leftover
+/// features dead (`W = 0`, `b = 0`).
+pub fn spread_start(n: usize, features: usize, m: usize, rng: &mut ChaCha8Rng) -> Model {
+    let m = m.max(1);
+    let d = (features / m).max(1);
+    let u = spread_directions(n, d, rng);
+    let c = max_cos(&u).clamp(0.0, 0.999);
+    let k = (1.0 + c / 2.0) / (m as f64 * (1.0 - c));
+    let mut model = Model::zeros(n, features);
+    for i in 0..(d * m).min(features) {
+        let col = u.column(i / m) * k.sqrt();
+        model.w.set_column(i, &col);
+        model.b[i] = -k * c;
+    }
+    model
+}
+
+/// `m = ⌊N/D⌋` copies `(W/√m, b/m)` of each feature of `small`, the rest dead.
+pub fn lift(small: &Model, features: usize) -> Model {
+    let d = small.features();
+    let m = (features / d).max(1);
+    let mut model = Model::zeros(small.n(), features);
+    let s = (m as f64).sqrt();
+    for i in 0..(d * m).min(features) {
+        let col = small.w.column(i / m) / s;
+        model.w.set_column(i, &col);
+        model.b[i] = small.b[i / m] / m as f64;
+    }
+    model
+}
+
+/// Adam on the exact loss with `b` projected onto `b ≤ 0` after every step; learning rate
+/// `lr` cosine-decayed to `lr/30`; β₁ = 0.9, β₂ = 0.999.
+pub fn adam(model: &mut Model, loss: &Loss, steps: usize, lr: f64) {
+    let (n, nf) = (model.n(), model.features());
+    let p = n * nf + nf;
+    let (mut m1, mut m2) = (vec![0.0; p], vec![0.0; p]);
+    let (mut gw, mut gb) = (vec![0.0; n * nf], vec![0.0; nf]);
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-12);
+    for t in 1..=steps {
+        exact::eval(
+            n,
+            model.w.as_slice(),
+            model.b.as_slice(),
+            loss,
+            Some((&mut gw, &mut gb)),
+        );
+        let frac = (t - 1) as f64 / steps.max(2) as f64;
+        let rate = lr
+            * (1.0 / 30.0 + (1.0 - 1.0 / 30.0) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let c1 = 1.0 - b1.powi(t as i32);
+        let c2 = 1.0 - b2.powi(t as i32);
+        let params = model
+            .w
+            .as_mut_slice()
+            .iter_mut()
+            .zip(gw.iter())
+            .chain(model.b.as_mut_slice().iter_mut().zip(gb.iter()));
+        for (q, (x, g)) in params.enumerate() {
+            m1[q] = b1 * m1[q] + (1.0 - b1) * g;
+            m2[q] = b2 * m2[q] + (1.0 - b2) * g * g;
+            *x -= rate * (m1[q] / c1) / ((m2[q] / c2).sqrt() + eps);
+        }
+        model.b.iter_mut().for_each(|b| *b = b.min(0.0));
+    }
+}
+
+/// The exact loss as an argmin problem in `(W, β)`, `b = −β²`.
+struct Problem<'a> {
+    n: usize,
+    features: usize,
+    loss: &'a Loss,
+}
+
+impl Problem<'_> {
+    fn split(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let nw = self.n * self.features;
+        let b = x[nw..].iter().map(|t| -t * t).collect();
+        (x[..nw].to_vec(), b)
+    }
+}
+
+impl CostFunction for Problem<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        finite_params(x)?;
+        let (w, b) = self.split(x);
+        Ok(exact::eval(self.n, &w, &b, self.loss, None))
+    }
+}
+
+impl Gradient for Problem<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        finite_params(x)?;
+        let (w, b) = self.split(x);
+        let nw = self.n * self.features;
+        let mut g = vec![0.0; x.len()];
+        let (gw, gb) = g.split_at_mut(nw);
+        exact::eval(self.n, &w, &b, self.loss, Some((gw, gb)));
+        // ∂L/∂β = ∂L/∂b · (−2β).
+        for (gbi, beta) in gb.iter_mut().zip(&x[nw..]) {
+            *gbi *= -2.0 * beta;
+        }
+        Ok(g)
+    }
+}
+
+/// L-BFGS produces non-finite steps once `yᵀs` underflows at a converged point; stop there.
+fn finite_params(x: &[f64]) -> std::result::Result<(), argmin::core::Error> {
+    if x.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(argmin::core::Error::msg("non-finite L-BFGS step"))
+    }
+}
+
+fn to_params(model: &Model) -> Vec<f64> {
+    model
+        .w
+        .as_slice()
+        .iter()
+        .copied()
+        .chain(model.b.iter().map(|b| (-b).max(1e-8).sqrt()))
+        .collect()
+}
+
+fn from_params(n: usize, features: usize, x: &[f64]) -> Model {
+    let nw = n * features;
+    Model {
+        w: DMatrix::from_column_slice(n, features, &x[..nw]),
+        b: DVector::from_iterator(features, x[nw..].iter().map(|t| -t * t)),
+    }
+}
+
+/// L-BFGS polish of `model` on the exact loss (see the module docs). Returns the polished model,
+/// its loss and whether it converged.
+pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64, bool)> {
+    let (n, nf) = (model.n(), model.features());
+    let mut x = to_params(model);
+    let mut cur = exact::loss(&from_params(n, nf, &x), loss);
+    let mut done = 0;
+    let mut converged = false;
+    while done < max_iters {
+        let iters = POLISH_CHUNK.min(max_iters - done);
+        let problem = Problem {
+            n,
+            features: nf,
+            loss,
+        };
+        // A finite maximum step guarantees the line search terminates on flat or noisy directions.
+        let ls = MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt(), 1e4)?;
+        let solver = LBFGS::new(ls, 10)
+            .with_tolerance_grad(1e-12)?
+            .with_tolerance_cost(1e-16)?;
+        let res = Executor::new(problem, solver)
+            .configure(|s| s.param(x.clone()).max_iters(iters))
+            .run();
+        let Ok(res) = res else {
+            // A non-finite step: the previous chunk's point is a numerical minimum.
+            converged = true;
+            break;
+        };
+        let st = res.state();
+        done += iters;
+        let best = st.get_best_cost();
+        let stopped_early = st.get_iter() < iters;
+        if best.is_finite() && best <= cur {
+            if let Some(p) = st.get_best_param() {
+                x = p.clone();
+            }
+            let gain = cur - best;
+            cur = best;
+            if gain < CONVERGED_REL * cur.abs().max(1e-300) || stopped_early {
+                converged = true;
+                break;
+            }
+        } else {
+            // No progress at all: the start is at a (numerical) minimum.
+            converged = true;
+            break;
+        }
+    }
+    let out = from_params(n, nf, &x);
+    let l = exact::loss(&out, loss);
+    if !l.is_finite() {
+        return Err(Error::Numerical(
+            "exact loss is not finite after polish".into(),
+        ));
+    }
+    Ok((out, l, converged))
+}
+
+/// Trains one model of `features` features in `n` dimensions on the exact loss (module docs).
+pub fn train_exact(
+    n: usize,
+    features: usize,
+    seed: u64,
+    loss: &Loss,
+    s: &ExactSettings,
+    observer: &dyn Observer,
+) -> Result<ExactResult> {
+    let mut sizes = vec![features];
+    let floor = (2 * n).max(8);
+    if s.chain {
+        while sizes.last().unwrap() / 2 >= floor {
+            let next = sizes.last().unwrap() / 2;
+            sizes.push(next);
+        }
+    }
+    sizes.reverse();
+    let mut prev: Option<Model> = None;
+    let mut result = None;
+    for &size in &sizes {
+        let t0 = Instant::now();
+        let mut best: Option<(Model, f64, String, bool)> = None;
+        let mut best_unlifted = f64::INFINITY;
+        let mut consider = |m: Model, l: f64, name: String, conv: bool, lifted: bool| {
+            observer.event(&Event::Start {
+                n,
+                features: size,
+                start: name.clone(),
+                loss: l,
+            });
+            if !lifted {
+                best_unlifted = best_unlifted.min(l);
+            }
+            if best.as_ref().map_or(true, |b| l < b.1) {
+                best = Some((m, l, name, conv));
+            }
+        };
+        // Structured start.
+        let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 0]));
+        let start = spread_start(n, size, 1, &mut rng);
+        let (m, l, c) = polish(&start, loss, s.lbfgs_iters)?;
+        consider(m, l, "spread".into(), c, false);
+        // Lifted start.
+        if let Some(small) = &prev {
+            let lifted = lift(small, size);
+            let l0 = exact::loss(&lifted, loss);
+            let mut pert = lifted.clone();
+            let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 1]));
+            for x in pert.w.iter_mut() {
+                *x *= 1.0 + 1e-3 * rng.random_range(-1.0..1.0);
+            }
+            let (m, l, c) = polish(&pert, loss, s.lbfgs_iters)?;
+            consider(lifted, l0, "lift".into(), true, true);
+            consider(m, l, "lift".into(), c, true);
+        }
+        // Random starts.
+        for r in 0..s.restarts {
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 2 + r as u64]));
+            let mut start = Model::zeros(n, size);
+            for i in 0..size {
+                let u = random_unit(n, &mut rng);
+                start.w.set_column(i, &DVector::from_vec(u));
+            }
+            adam(&mut start, loss, s.adam_steps, s.adam_lr);
+            let (m, l, c) = polish(&start, loss, s.lbfgs_iters)?;
+            consider(m, l, format!("random#{r}"), c, false);
+        }
+        let (m, l, name, conv) = best.expect("at least the spread start");
+        observer.event(&Event::Size {
+            n,
+            features: size,
+            loss: l,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        prev = Some(m.clone());
+        result = Some(ExactResult {
+            model: m,
+            loss: l,
+            start: name,
+            converged: conv,
+            loss_unlifted: best_unlifted,
+        });
+    }
+    Ok(result.expect("at least one size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toy::NoObserver;
+
+    #[test]
+    fn fibonacci_and_circle_are_unit_and_spread() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let u = spread_directions(3, 100, &mut rng);
+        for c in u.column_iter() {
+            assert!((c.norm() - 1.0).abs() < 1e-12);
+        }
+        // Tammes for 100 points: θ ≈ 20.8° (Clare–Kepert); the Fibonacci lattice is within ~15%.
+        let t = max_cos(&u).acos().to_degrees();
+        assert!(t > 17.0 && t < 21.0, "{t}");
+        let c = spread_directions(2, 6, &mut rng);
+        assert!((max_cos(&c) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn repulsion_finds_the_cross_polytope_and_24_cell() {
+        // 8 points in R^4: the best code is the cross-polytope (90°); 24 points: the 24-cell (60°).
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let t8 = max_cos(&spread_directions(4, 8, &mut rng))
+            .acos()
+            .to_degrees();
+        assert!(t8 > 85.0, "{t8}");
+        let t24 = max_cos(&spread_directions(4, 24, &mut rng))
+            .acos()
+            .to_degrees();
+        assert!(t24 > 52.0, "{t24}");
+    }
+
+    #[test]
+    fn spread_start_matches_symmetric_theory_loss() {
+        // Hexagon (c = 1/2, no interference beyond c): loss per feature = (3c² + c³)/12 (SPEC §3, m = 1).
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let m = spread_start(2, 6, 1, &mut rng);
+        let c: f64 = 0.5;
+        let want = (3.0 * c * c + c * c * c) / 12.0;
+        crate::prec::assert_close(exact::loss(&m, &Loss::L2), want, 1e-12);
+    }
+
+    #[test]
+    fn lift_preserves_gain() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let small = spread_start(3, 10, 1, &mut rng);
+        let big = lift(&small, 33);
+        let g = |m: &Model| (1.0 / 3.0 - exact::loss(m, &Loss::L2)) * m.features() as f64;
+        crate::prec::assert_close(g(&big), g(&small), 1e-12);
+    }
+
+    #[test]
+    fn polish_reaches_a_stationary_point_below_the_start() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let start = spread_start(3, 20, 1, &mut rng);
+        let l0 = exact::loss(&start, &Loss::L2);
+        let (m, l, conv) = polish(&start, &Loss::L2, 2000).unwrap();
+        assert!(conv && l < l0);
+        assert!(m.b.iter().all(|&b| b <= 0.0));
+        let (_, gw, gb) = exact::loss_grad(&m, &Loss::L2);
+        // Stationary in W; in b either stationary or pushing against b = 0.
+        assert!(gw.amax() < 1e-6, "{}", gw.amax());
+        for (g, b) in gb.iter().zip(m.b.iter()) {
+            assert!(g.abs() < 1e-6 || (*b > -1e-6 && *g < 0.0), "{g} at b = {b}");
+        }
+    }
+
+    /// n = 2, N = 4: the optimum is four features at 90° (a cross), b = 0, W_i unit: loss 0.
+    #[test]
+    fn two_dims_four_features_is_the_cross() {
+        let s = ExactSettings {
+            restarts: 2,
+            adam_steps: 300,
+            adam_lr: 0.03,
+            lbfgs_iters: 1000,
+            chain: true,
+        };
+        let r = train_exact(2, 4, 0, &Loss::L2, &s, &NoObserver).unwrap();
+        assert!(r.loss < 1e-8, "{}", r.loss);
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let s = ExactSettings {
+            restarts: 1,
+            adam_steps: 100,
+            adam_lr: 0.03,
+            lbfgs_iters: 300,
+            chain: true,
+        };
+        let a = train_exact(3, 24, 7, &Loss::L2, &s, &NoObserver).unwrap();
+        let b = train_exact(3, 24, 7, &Loss::L2, &s, &NoObserver).unwrap();
+        assert_eq!(a.model, b.model);
+    }
+}
