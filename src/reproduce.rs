@@ -68,7 +68,13 @@ fn groups_of(diag: &Value) -> Option<Vec<Vec<usize>>> {
 pub fn read_model(path: &Path) -> Result<Trained> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| parse_err(path, e.to_string()))?;
-    let model = v.get("model").unwrap_or(&v);
+    trained_from_value(&v, path)
+}
+
+/// A model from its JSON record `{config, report, diagnostics, model}`; `path` names it in
+/// errors.
+pub fn trained_from_value(v: &Value, path: &Path) -> Result<Trained> {
+    let model = v.get("model").unwrap_or(v);
     let n = model
         .get("n")
         .and_then(Value::as_u64)
@@ -114,9 +120,23 @@ pub fn read_model(path: &Path) -> Result<Trained> {
     })
 }
 
-/// Reads every `*.json` under `dir/models`, sorted by (n, N).
+/// Sub-folders of a reproduce folder that may hold the L2 sweep, in the order they are tried
+/// after `dir/models` itself.
+pub const SWEEP_SUBDIRS: [&str; 2] = ["sweep", "sweep_quick"];
+
+/// Reads every `*.json` under `dir/models` (or, for a folder written by `reproduce`,
+/// `dir/sweep/models` or `dir/sweep_quick/models`), sorted by (n, N).
 pub fn read_sweep(dir: &Path) -> Result<Vec<Trained>> {
-    let models = dir.join("models");
+    let mut models = dir.join("models");
+    if !models.is_dir() {
+        if let Some(sub) = SWEEP_SUBDIRS
+            .iter()
+            .map(|s| dir.join(s).join("models"))
+            .find(|p| p.is_dir())
+        {
+            models = sub;
+        }
+    }
     let rd = std::fs::read_dir(&models).map_err(|e| Error::io(&models, e))?;
     let mut paths: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -127,6 +147,19 @@ pub fn read_sweep(dir: &Path) -> Result<Vec<Trained>> {
         .iter()
         .map(|p| read_model(p))
         .collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|t| (t.view.n, t.view.features()));
+    Ok(out)
+}
+
+fn read_sweep_exact(dir: &Path) -> Result<Vec<Trained>> {
+    let models = dir.join("models");
+    let rd = std::fs::read_dir(&models).map_err(|e| Error::io(&models, e))?;
+    let mut out = Vec::new();
+    for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+        if p.extension().is_some_and(|e| e == "json") {
+            out.push(read_model(&p)?);
+        }
+    }
     out.sort_by_key(|t| (t.view.n, t.view.features()));
     Ok(out)
 }
@@ -149,7 +182,7 @@ pub fn read_huber(dir: &Path) -> Result<Vec<(f64, Trained)>> {
         else {
             continue;
         };
-        for t in read_sweep(&e.path())? {
+        for t in read_sweep_exact(&e.path())? {
             out.push((delta, t));
         }
     }
@@ -750,6 +783,241 @@ pub fn write_all(
         .map_err(|e| Error::Numerical(format!("claims.json: {e}")))?;
     write_atomic(&dir.join("claims.json"), json.as_bytes())?;
     Ok(Written { figures, claims })
+}
+
+/// What `superpose reproduce` runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Model dimensions of the L2 sweep.
+    pub dims: Vec<usize>,
+    /// Numbers of features of the L2 sweep.
+    pub features: Vec<usize>,
+    /// Random restarts per chain size (besides the structured and lifted starts).
+    pub restarts: usize,
+    /// Maximum L-BFGS iterations per polish.
+    pub lbfgs_iters: u64,
+    /// Adam steps of each random start.
+    pub adam_steps: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Dimension of the Huber sweep.
+    pub huber_n: usize,
+    /// Numbers of features of the Huber sweep.
+    pub huber_features: Vec<usize>,
+    /// Huber δ values.
+    pub huber_deltas: Vec<f64>,
+    /// Sub-folder of the L2 sweep (`sweep` or `sweep_quick`).
+    pub sweep_subdir: &'static str,
+    /// Name of the plan (for the report).
+    pub name: &'static str,
+}
+
+impl Plan {
+    /// The note's sweep: n ∈ {2, 3, 4, 6, 8}, N ∈ {4, 8, …, 1024}; Huber n = 2,
+    /// N ∈ {16, 64, 256}, δ ∈ {1, 0.9, …, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02}.
+    ///
+    /// The Huber sweep is 2-D: trained with structured starts, L2 models are non-degenerate up
+    /// to N = 512 in 3-D, so only in 2-D does the sweep start from the degenerate packing the
+    /// note's Huber figure starts from.
+    pub fn full() -> Self {
+        Plan {
+            dims: vec![2, 3, 4, 6, 8],
+            features: (2..=10).map(|k| 1usize << k).collect(),
+            restarts: 1,
+            lbfgs_iters: 1500,
+            adam_steps: 300,
+            seed: 0,
+            huber_n: 2,
+            huber_features: vec![16, 64, 256],
+            huber_deltas: vec![1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02],
+            sweep_subdir: "sweep",
+            name: "full",
+        }
+    }
+
+    /// A subset for CI (< 1 min): n ∈ {2, 3, 8}, N ∈ {4, …, 64}, fewer iterations; Huber
+    /// n = 2, N ∈ {16, 64}, δ ∈ {1, 0.7, 0.5, 0.2, 0.05}.
+    pub fn quick() -> Self {
+        Plan {
+            dims: vec![2, 3, 8],
+            features: (2..=6).map(|k| 1usize << k).collect(),
+            restarts: 1,
+            lbfgs_iters: 400,
+            adam_steps: 150,
+            seed: 0,
+            huber_n: 2,
+            huber_features: vec![16, 64],
+            huber_deltas: vec![1.0, 0.7, 0.5, 0.2, 0.05],
+            sweep_subdir: "sweep_quick",
+            name: "quick",
+        }
+    }
+
+    /// Number of models trained (or reused).
+    pub fn models(&self) -> usize {
+        self.dims.len() * self.features.len() + self.huber_features.len() * self.huber_deltas.len()
+    }
+
+    fn template(&self, loss: Loss) -> crate::toy::TrainConfig {
+        let mut t = crate::toy::TrainConfig::new(0, 0);
+        t.seed = self.seed;
+        t.restarts = self.restarts;
+        t.lbfgs_iters = self.lbfgs_iters;
+        t.adam_steps = self.adam_steps;
+        t.loss = loss;
+        t
+    }
+}
+
+/// Progress of `reproduce` (the CLI attaches a progress bar).
+pub trait Progress: Sync {
+    /// One step (a model finished or reused, a figure drawn) with a short message.
+    fn step(&self, message: &str);
+}
+
+struct Bridge<'a> {
+    progress: &'a dyn Progress,
+    label: String,
+    spread: std::sync::Mutex<std::collections::HashMap<(usize, usize), f64>>,
+    reused: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::toy::Observer for Bridge<'_> {
+    fn event(&self, e: &crate::toy::Event) {
+        if let crate::toy::Event::Start {
+            n,
+            features,
+            start,
+            loss,
+        } = e
+        {
+            if start == "spread" {
+                if let Ok(mut m) = self.spread.lock() {
+                    m.insert((*n, *features), *loss);
+                }
+            }
+        }
+    }
+}
+
+impl crate::toy::sweep::SweepObserver for Bridge<'_> {
+    fn model_done(&self, rec: &crate::toy::sweep::SweepRecord, resumed: bool) {
+        if resumed {
+            self.reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.progress.step(&format!(
+            "{} n = {} N = {}{}",
+            self.label,
+            rec.report.n,
+            rec.report.features,
+            if resumed { " (reused)" } else { "" }
+        ));
+    }
+}
+
+/// What [`run`] did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Figures and claims.
+    pub written: Written,
+    /// Models read back from an earlier run instead of trained.
+    pub reused: usize,
+    /// Wall-clock seconds of the whole run.
+    pub seconds: f64,
+}
+
+fn records_to_trained(recs: &[crate::toy::sweep::SweepRecord], dir: &Path) -> Result<Vec<Trained>> {
+    recs.iter()
+        .map(|r| {
+            let v = serde_json::to_value(r).map_err(|e| Error::Numerical(e.to_string()))?;
+            trained_from_value(&v, dir)
+        })
+        .collect()
+}
+
+/// Runs `plan` into `dir`: the L2 sweep (`toy::sweep::run`, resumable), the Huber sweep, the
+/// theory, every figure, `report.md` and `claims.json`.
+pub fn run(plan: &Plan, dir: &Path, progress: &dyn Progress) -> Result<Outcome> {
+    let t0 = std::time::Instant::now();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let bridge = Bridge {
+        progress,
+        label: "L2".into(),
+        spread: Default::default(),
+        reused: Default::default(),
+    };
+    let sweep_dir = dir.join(plan.sweep_subdir);
+    let recs = crate::toy::sweep::run(
+        &plan.dims,
+        &plan.features,
+        &sweep_dir,
+        &plan.template(Loss::L2),
+        &bridge,
+    )?;
+    let models = records_to_trained(&recs, &sweep_dir)?;
+    let t_sweep = t0.elapsed().as_secs_f64();
+    let mut huber_models = Vec::new();
+    let mut reused = bridge.reused.load(std::sync::atomic::Ordering::Relaxed);
+    for &delta in &plan.huber_deltas {
+        let hb = Bridge {
+            progress,
+            label: format!("Huber δ = {delta}"),
+            spread: Default::default(),
+            reused: Default::default(),
+        };
+        let hdir = huber_dir(dir, delta);
+        let recs = crate::toy::sweep::run(
+            &[plan.huber_n],
+            &plan.huber_features,
+            &hdir,
+            &plan.template(Loss::Huber { delta }),
+            &hb,
+        )?;
+        reused += hb.reused.load(std::sync::atomic::Ordering::Relaxed);
+        for t in records_to_trained(&recs, &hdir)? {
+            huber_models.push((delta, t));
+        }
+    }
+    let t_huber = t0.elapsed().as_secs_f64() - t_sweep;
+    let spread = bridge.spread.into_inner().unwrap_or_default();
+    let structured = |n: usize, nf: usize| {
+        spread
+            .get(&(n, nf))
+            .map(|l| (Loss::L2.l0() - l) * nf as f64)
+    };
+    let hooks = TheoryHooks {
+        symmetric: &symmetric_optimum,
+        structured: &structured,
+    };
+    let header = format!(
+        "Plan `{}`: L2 sweep n ∈ {:?}, N ∈ {:?} ({} models; exact sparse-limit loss; structured, \
+         lifted and {} random start(s) per size; L-BFGS ≤ {} iterations; seed {}), Huber sweep \
+         n = {}, N ∈ {:?}, δ ∈ {:?}. {} of {} models were read back from an earlier run. \
+         Training took {:.0} s (L2) + {:.0} s (Huber) on {} thread(s).",
+        plan.name,
+        plan.dims,
+        plan.features,
+        plan.dims.len() * plan.features.len(),
+        plan.restarts,
+        plan.lbfgs_iters,
+        plan.seed,
+        plan.huber_n,
+        plan.huber_features,
+        plan.huber_deltas,
+        reused,
+        plan.models(),
+        t_sweep,
+        t_huber,
+        rayon::current_num_threads(),
+    );
+    let mut step = |name: &str| progress.step(&format!("figure {name}"));
+    let written = write_all(dir, &models, &huber_models, &hooks, &header, &mut step)?;
+    Ok(Outcome {
+        written,
+        reused,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }
 
 #[cfg(test)]

@@ -212,3 +212,101 @@ fn compare_reads_a_sweep_folder() {
     fails_cleanly(&["compare", "--dims", "0", "--features", "4", "--dir", dir]);
     fails_cleanly(&["compare", "--dims", "5", "--features", "4", "--dir", dir]);
 }
+
+/// `reproduce --quick` end to end: every figure opens, is its declared size and not blank;
+/// `report.md` and `claims.json` (a verdict for each of the 10 claims); a rerun reuses the
+/// finished models; `plot --dir` works on the result.
+#[test]
+fn reproduce_quick_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("repro");
+    let dir_s = dir.to_str().unwrap();
+    let out = run(&["--format", "json", "reproduce", "--quick", "--out", dir_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 10);
+    for name in [
+        "superposition_2d",
+        "superposition_3d",
+        "theta_min",
+        "multiplicity",
+        "amplitudes",
+        "theta_distribution",
+        "intercept",
+        "training_inefficiency",
+        "huber",
+        "analytic_gain",
+    ] {
+        check_png(&dir.join("figures").join(format!("{name}.png")), None);
+    }
+    // Sizes: the analytic figure is 5 columns × 2 conventions of 400 px panels.
+    check_png(&dir.join("figures/analytic_gain.png"), Some((2040, 860)));
+    let claims: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("claims.json")).unwrap()).unwrap();
+    let claims = claims.as_array().unwrap();
+    assert_eq!(claims.len(), 10);
+    for (k, c) in claims.iter().enumerate() {
+        assert_eq!(c["id"], k + 1);
+        let v = c["verdict"].as_str().unwrap();
+        assert!(["holds", "differs", "does not hold"].contains(&v), "{c}");
+        assert!(!c["rule"].as_str().unwrap().is_empty());
+        assert!(c["measured"].is_object());
+    }
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Beyond the note"));
+    assert!(!md.contains("NaN") && !md.contains("inf"));
+    // A rerun trains nothing: every model is read back.
+    let out = run(&["reproduce", "--quick", "--out", dir_s]);
+    assert!(out.status.success());
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("25 of 25 models were read back"),
+        "{}",
+        &md[..400]
+    );
+    // plot reads the reproduce folder.
+    let png = d.path().join("t.png");
+    let out = run(&[
+        "plot",
+        "huber",
+        "--out",
+        png.to_str().unwrap(),
+        "--dir",
+        dir_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_png(&png, None);
+}
+
+#[test]
+fn compare_trains_when_no_folder_is_given() {
+    let out = run(&[
+        "--format",
+        "json",
+        "compare",
+        "--dims",
+        "3",
+        "--features",
+        "8",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &rows[0];
+    assert_eq!(r["n"], 3);
+    assert_eq!(r["features"], 8);
+    // 8 points on S²: the trained θ_min is within 15% of the law.
+    let ratio = r["ratio_theta_small"].as_f64().unwrap();
+    assert!((0.85..1.15).contains(&ratio), "{r}");
+}

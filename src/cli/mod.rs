@@ -54,6 +54,8 @@ pub enum Command {
     Plot(figures::PlotArgs),
     /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
     Compare(figures::CompareArgs),
+    /// The note, reproduced: the sweep, every figure, and a report that checks each claim.
+    Reproduce(figures::ReproduceArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -71,6 +73,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
+        Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),
     }
 }
 

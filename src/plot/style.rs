@@ -120,3 +120,58 @@ where
         .draw()
         .map_err(de)
 }
+
+/// The legend corner with the fewest data points under it. `points` are in axis fractions
+/// (`[0, 1]²`, x to the right, y up); a legend box covers `w × h` of the plot.
+pub fn emptiest_corner(points: &[(f64, f64)], w: f64, h: f64) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - h),
+        (SeriesLabelPosition::UpperRight, 1.0 - w, 1.0 - h),
+        (SeriesLabelPosition::LowerRight, 1.0 - w, 0.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+    ];
+    let mut best = (SeriesLabelPosition::UpperLeft, usize::MAX);
+    for (pos, x0, y0) in corners {
+        let k = points
+            .iter()
+            .filter(|(x, y)| *x >= x0 && *x <= x0 + w && *y >= y0 && *y <= y0 + h)
+            .count();
+        if k < best.1 {
+            best = (pos, k);
+        }
+    }
+    best.0
+}
+
+/// Position of `v` in `[lo, hi]` as a fraction, on a log scale if `log`.
+pub fn frac(v: f64, lo: f64, hi: f64, log: bool) -> f64 {
+    if log {
+        (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+    } else {
+        (v - lo) / (hi - lo)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legend_avoids_the_data() {
+        // Data along the rising diagonal: upper-left and lower-right are free; upper-left first.
+        let diag: Vec<(f64, f64)> = (0..=10)
+            .map(|k| (k as f64 / 10.0, k as f64 / 10.0))
+            .collect();
+        assert!(matches!(
+            emptiest_corner(&diag, 0.3, 0.3),
+            SeriesLabelPosition::UpperLeft
+        ));
+        // Data in the upper half only: a lower corner.
+        let top: Vec<(f64, f64)> = (0..=10).map(|k| (k as f64 / 10.0, 0.9)).collect();
+        assert!(matches!(
+            emptiest_corner(&top, 0.3, 0.3),
+            SeriesLabelPosition::LowerRight | SeriesLabelPosition::LowerLeft
+        ));
+        assert!((frac(10.0, 1.0, 100.0, true) - 0.5).abs() < 1e-12);
+    }
+}

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 
-use super::style::{color_for_n, font, legend, palette, titled, GREY, RED};
+use super::style::{color_for_n, emptiest_corner, font, frac, legend, palette, titled, GREY, RED};
 use super::weights::median;
 use super::{de, lin_range, log_range, log_tick, tick, Figure};
 use plotters::style::colors::TRANSPARENT;
@@ -559,7 +559,7 @@ impl Figure for HuberFig {
         let what: [(&str, Get, bool); 3] = [
             ("fraction embedded E/N", |p| p.embedded_fraction, false),
             ("number of directions D", |p| p.directions as f64, true),
-            ("mean multiplicity E/D", |p| p.mean_multiplicity, false),
+            ("mean multiplicity E/D", |p| p.mean_multiplicity, true),
         ];
         for (k, (label, get, log_y)) in what.iter().enumerate() {
             let (mut y0, mut y1) = lin_range(self.points.iter().map(get), 0.08);
@@ -608,16 +608,18 @@ impl Figure for HuberFig {
                     chart
                         .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
                         .map_err(de)?;
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            [(x0, nf as f64), (x1, nf as f64)],
-                            6,
-                            6,
-                            c.mix(0.5).stroke_width(1),
-                        ))
-                        .map_err(de)?;
                 }
-                legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+                let pts: Vec<(f64, f64)> = self
+                    .points
+                    .iter()
+                    .map(|p| {
+                        (
+                            frac(p.delta, x0, x1, true),
+                            frac(get(p).max(ly0), ly0, ly1, true),
+                        )
+                    })
+                    .collect();
+                legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
             } else {
                 let mut chart = cb
                     .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
@@ -652,14 +654,12 @@ impl Figure for HuberFig {
                         .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
                         .map_err(de)?;
                 }
-                legend(
-                    &mut chart,
-                    if k == 0 {
-                        SeriesLabelPosition::LowerRight
-                    } else {
-                        SeriesLabelPosition::UpperLeft
-                    },
-                )?;
+                let pts: Vec<(f64, f64)> = self
+                    .points
+                    .iter()
+                    .map(|p| (frac(p.delta, x0, x1, true), frac(get(p), y0, y1, false)))
+                    .collect();
+                legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
             }
         }
         Ok(())
