@@ -183,10 +183,7 @@ impl Figure for MultiplicityFig {
         if self.series.iter().all(|s| s.points.is_empty()) {
             return Err(Error::invalid("multiplicity figure", "no data"));
         }
-        let body = titled(
-            root,
-            "Directions and multiplicity: the transition to degenerate packing",
-        )?;
+        let body = titled(root, "Number of directions and mean multiplicity against N")?;
         let (l, r) = body.split_horizontally(700);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let (x0, x1) = log_range(all().map(|p| p.features as f64), 1.3);
@@ -546,7 +543,7 @@ impl Figure for HuberFig {
         let body = titled(
             root,
             &format!(
-                "Huber loss, {}-D models: lowering δ suppresses degeneracy, then embedding",
+                "Huber loss δ sweep, {}-D models: embedding, directions and multiplicity against δ",
                 self.n
             ),
         )?;
