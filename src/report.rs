@@ -1242,7 +1242,12 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
         "| N | trained intercept | cos θ_min | finite-neighbour optimum |\n|---|---|---|---|\n",
     );
     for (nf, t, c, f) in &beyond.intercept {
-        s.push_str(&format!("| {nf} | {t:.4} | {c:.4} | {} |\n", opt(*f)));
+        s.push_str(&format!(
+            "| {nf} | {} | {} | {} |\n",
+            opt(Some(*t)),
+            opt(Some(*c)),
+            opt(*f)
+        ));
     }
     s.push_str("\n### Is degeneracy optimal?\n\n");
     s.push_str(
@@ -1254,11 +1259,11 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
     s.push_str("| n | N | trained gain | trained m̄ | symmetric optimum | its m | best m = 1 | structured start |\n|---|---|---|---|---|---|---|---|\n");
     for r in &beyond.degeneracy {
         s.push_str(&format!(
-            "| {} | {} | {:.4} | {:.3} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.n,
             r.features,
-            r.trained_gain,
-            r.trained_multiplicity,
+            opt(Some(r.trained_gain)),
+            opt(Some(r.trained_multiplicity)),
             opt(r.symmetric_gain),
             r.symmetric_multiplicity
                 .map_or("—".into(), |m| m.to_string()),
