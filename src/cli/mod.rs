@@ -8,6 +8,7 @@ pub mod gain;
 pub mod list;
 pub mod output;
 pub mod theory;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -49,6 +50,10 @@ pub enum Command {
     Claims(gain::ClaimsArgs),
     /// Best symmetric configuration of N features with finite neighbours (argmin over c, m, E).
     Optimize(gain::OptimizeArgs),
+    /// Train the toy model x' = ReLU(WᵀWx + b) (exact sparse-limit loss, or sampled at --sparsity).
+    Train(train::TrainArgs),
+    /// Train a grid of toy models in parallel into DIR (resumable).
+    Sweep(train::SweepArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -64,6 +69,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Phase(a) => gain::phase(&a, f, out),
         Command::Claims(a) => gain::claims(&a, f, out),
         Command::Optimize(a) => gain::optimize(&a, f, out),
+        Command::Train(a) => train::train(&a, f, out),
+        Command::Sweep(a) => train::sweep(&a, f, out),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The toy model `x' = ReLU(WᵀWx + b)`: exact sparse-limit loss, trainers, diagnostics, sweeps.
 //!
 //! * [`exact`] — the exact expected loss of the infinitely sparse limit and its gradient.
-//! * [`train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
+//! * [`mod@train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
 //! * [`sampled`] — Adam on minibatches at finite sparsity `S` (free bias, optional importance).
 //! * [`diagnostics`] — embedded features, directions, multiplicity, θ_min, intercepts, angles.
 //! * [`sweep`] — resumable sweeps over `(n, N)`, one JSON file per finished model.
@@ -83,7 +83,9 @@ pub struct TrainConfig {
     pub adam_steps: usize,
     /// Adam learning rate.
     pub adam_lr: f64,
-    /// Maximum L-BFGS iterations per polish (exact trainer).
+    /// L-BFGS iterations of the screening polish of every start (exact trainer).
+    pub screen_iters: u64,
+    /// Maximum L-BFGS iterations of the final polish of the best start (exact trainer).
     pub lbfgs_iters: u64,
     /// Use the halving chain of lifted starts (exact trainer).
     pub chain: bool,
@@ -117,7 +119,8 @@ impl TrainConfig {
             sparsity: None,
             adam_steps: 300,
             adam_lr: 0.03,
-            lbfgs_iters: 1500,
+            screen_iters: 200,
+            lbfgs_iters: 3000,
             chain: true,
             batch: 256,
             importance_decay: None,
@@ -168,6 +171,7 @@ impl TrainConfig {
             restarts: self.restarts,
             adam_steps: self.adam_steps,
             adam_lr: self.adam_lr,
+            screen_iters: self.screen_iters,
             lbfgs_iters: self.lbfgs_iters,
             chain: self.chain,
         }
@@ -211,6 +215,9 @@ pub struct TrainReport {
     pub amplitude_median: Option<f64>,
     /// The exact trainer's convergence test held for the winning start (module `train`).
     pub converged: bool,
+    /// Relative loss decrease over the winning start's last 100 L-BFGS iterations (exact
+    /// trainer; converged when below `train::CONVERGED_REL` or when L-BFGS stopped on its own).
+    pub last_change: Option<f64>,
     /// Which start won (`spread`, `lift`, `random#k`, `sampled#k`).
     pub start: String,
     /// Best gain among starts at N that were not lifted from a smaller model (exact trainer).
@@ -237,7 +244,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
     cfg.check()?;
     let t0 = Instant::now();
     let l0 = cfg.loss.l0();
-    let (model, loss, start, converged, unlifted, stderr, l0) = match cfg.sparsity {
+    let (model, loss, start, (converged, last_change), unlifted, stderr, l0) = match cfg.sparsity {
         None => {
             let r = train::train_exact(
                 cfg.n,
@@ -251,7 +258,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
                 r.model,
                 r.loss,
                 r.start,
-                r.converged,
+                (r.converged, Some(r.last_change)),
                 r.loss_unlifted.is_finite().then_some(r.loss_unlifted),
                 0.0,
                 l0,
@@ -259,7 +266,15 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
         }
         Some(s) => {
             let r = sampled::train_sampled(cfg, s, observer)?;
-            (r.model, r.loss, r.start, r.converged, None, r.stderr, r.l0)
+            (
+                r.model,
+                r.loss,
+                r.start,
+                (r.converged, None),
+                None,
+                r.stderr,
+                r.l0,
+            )
         }
     };
     let diagnostics = Diagnostics::of(&model);
@@ -283,6 +298,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
         cos_theta_min_median: s.cos_theta_min_median,
         amplitude_median: s.amplitude_median,
         converged,
+        last_change,
         start,
         gain_unlifted: unlifted.map(|u| (l0 - u) * nf),
         loss_stderr: stderr,
