@@ -51,6 +51,9 @@ pub struct Settings {
     /// Feature importance I_i = r^i (sampled), 0 < r ≤ 1.
     #[arg(long)]
     pub importance_decay: Option<f64>,
+    /// Sampled trainer: do not warm-start run 0 from the exact-loss optimum.
+    #[arg(long)]
+    pub cold: bool,
 }
 
 impl Settings {
@@ -84,6 +87,7 @@ impl Settings {
         }
         c.chain = !self.no_chain;
         c.importance_decay = self.importance_decay;
+        c.warm_start = !self.cold;
         c.check()?;
         Ok(c)
     }

@@ -93,6 +93,8 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Importance `I_i = r^i` of feature `i` (sampled trainer); `None` = all 1.
     pub importance_decay: Option<f64>,
+    /// Sampled trainer: start run 0 from the exact-loss optimum of the same `(n, N)`.
+    pub warm_start: bool,
 }
 
 mod loss_serde {
@@ -124,6 +126,7 @@ impl TrainConfig {
             chain: true,
             batch: 256,
             importance_decay: None,
+            warm_start: true,
         }
     }
 
@@ -166,7 +169,7 @@ impl TrainConfig {
         Ok(())
     }
 
-    fn exact_settings(&self) -> train::ExactSettings {
+    pub(crate) fn exact_settings(&self) -> train::ExactSettings {
         train::ExactSettings {
             restarts: self.restarts,
             adam_steps: self.adam_steps,
@@ -216,7 +219,7 @@ pub struct TrainReport {
     /// The exact trainer's convergence test held for the winning start (module `train`).
     pub converged: bool,
     /// Relative loss decrease over the winning start's last 100 L-BFGS iterations (exact
-    /// trainer; converged when below `train::CONVERGED_REL` or when L-BFGS stopped on its own).
+    /// trainer; 0 when L-BFGS stopped by itself; converged when below `train::CONVERGED_REL`).
     pub last_change: Option<f64>,
     /// Which start won (`spread`, `lift`, `random#k`, `sampled#k`).
     pub start: String,

@@ -363,6 +363,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
         let Ok(res) = res else {
             // A non-finite step: the previous chunk's point is a numerical minimum.
             converged = true;
+            last_change = 0.0;
             break;
         };
         let st = res.state();
@@ -376,14 +377,20 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
             let gain = cur - best;
             cur = best;
             // Relative to the loss, floored at 1e-9 so that models with L ≈ 0 read as converged.
-            last_change = gain / cur.abs().max(1e-9);
-            if last_change < CONVERGED_REL || stopped_early {
+            // When L-BFGS stopped by itself the point is stationary to its tolerances: report 0.
+            last_change = if stopped_early {
+                0.0
+            } else {
+                gain / cur.abs().max(1e-9)
+            };
+            if last_change < CONVERGED_REL {
                 converged = true;
                 break;
             }
         } else {
             // No progress at all: the start is at a (numerical) minimum.
             converged = true;
+            last_change = 0.0;
             break;
         }
     }
