@@ -994,7 +994,8 @@ pub fn run(plan: &Plan, dir: &Path, progress: &dyn Progress) -> Result<Outcome> 
         "Plan `{}`: L2 sweep n ∈ {:?}, N ∈ {:?} ({} models; exact sparse-limit loss; structured, \
          lifted and {} random start(s) per size; L-BFGS ≤ {} iterations; seed {}), Huber sweep \
          n = {}, N ∈ {:?}, δ ∈ {:?}. {} of {} models were read back from an earlier run. \
-         Training took {:.0} s (L2) + {:.0} s (Huber) on {} thread(s).",
+         This run spent {:.0} s (L2) + {:.0} s (Huber) on training, on {} thread(s); the \
+         models' own recorded training times add up to {:.0} s.",
         plan.name,
         plan.dims,
         plan.features,
@@ -1010,6 +1011,11 @@ pub fn run(plan: &Plan, dir: &Path, progress: &dyn Progress) -> Result<Outcome> 
         t_sweep,
         t_huber,
         rayon::current_num_threads(),
+        models
+            .iter()
+            .chain(huber_models.iter().map(|h| &h.1))
+            .filter_map(|t| t.report.get("seconds").and_then(Value::as_f64))
+            .sum::<f64>(),
     );
     let mut step = |name: &str| progress.step(&format!("figure {name}"));
     let written = write_all(dir, &models, &huber_models, &hooks, &header, &mut step)?;

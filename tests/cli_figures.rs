@@ -287,6 +287,16 @@ fn reproduce_quick_end_to_end() {
 }
 
 #[test]
+fn reproduce_rejects_a_bad_output_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a_file");
+    std::fs::write(&file, "x").unwrap();
+    fails_cleanly(&["reproduce", "--quick", "--out", file.to_str().unwrap()]);
+    let below = file.join("sub");
+    fails_cleanly(&["reproduce", "--quick", "--out", below.to_str().unwrap()]);
+}
+
+#[test]
 fn compare_trains_when_no_folder_is_given() {
     let out = run(&[
         "--format",

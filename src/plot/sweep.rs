@@ -183,10 +183,7 @@ impl Figure for MultiplicityFig {
         if self.series.iter().all(|s| s.points.is_empty()) {
             return Err(Error::invalid("multiplicity figure", "no data"));
         }
-        let body = titled(
-            root,
-            "Directions and multiplicity: the transition to degenerate packing",
-        )?;
+        let body = titled(root, "Number of directions and mean multiplicity against N")?;
         let (l, r) = body.split_horizontally(700);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let (x0, x1) = log_range(all().map(|p| p.features as f64), 1.3);
@@ -524,7 +521,7 @@ pub struct HuberPoint {
 }
 
 /// `huber`: the Huber δ sweep — embedded fraction, number of directions and mean multiplicity
-/// against δ (log axis, δ = 1 is L2-like on the errors that occur here, δ → 0 is L1-like),
+/// against δ (δ = 1 is L2-like on the errors that occur here, δ → 0 is L1-like),
 /// one line per N.
 #[derive(Debug, Clone)]
 pub struct HuberFig {
@@ -546,7 +543,7 @@ impl Figure for HuberFig {
         let body = titled(
             root,
             &format!(
-                "Huber loss, {}-D models: lowering δ suppresses degeneracy, then embedding",
+                "Huber loss δ sweep, {}-D models: embedding, directions and multiplicity against δ",
                 self.n
             ),
         )?;
@@ -554,7 +551,8 @@ impl Figure for HuberFig {
         let mut ns: Vec<usize> = self.points.iter().map(|p| p.features).collect();
         ns.sort_unstable();
         ns.dedup();
-        let (x0, x1) = log_range(self.points.iter().map(|p| p.delta), 1.4);
+        let x0 = 0.0;
+        let x1 = self.points.iter().map(|p| p.delta).fold(0.0, f64::max) * 1.05;
         type Get = fn(&HuberPoint) -> f64;
         let what: [(&str, Get, bool); 3] = [
             ("fraction embedded E/N", |p| p.embedded_fraction, false),
@@ -577,7 +575,7 @@ impl Figure for HuberFig {
             if *log_y {
                 let (ly0, ly1) = log_range(self.points.iter().map(get), 1.3);
                 let mut chart = cb
-                    .build_cartesian_2d((x0..x1).log_scale(), (ly0..ly1).log_scale().base(2.0))
+                    .build_cartesian_2d(x0..x1, (ly0..ly1).log_scale().base(2.0))
                     .map_err(de)?;
                 chart
                     .configure_mesh()
@@ -585,7 +583,7 @@ impl Figure for HuberFig {
                     .bold_line_style(GREY.mix(0.25))
                     .x_desc("Huber δ")
                     .y_desc(*label)
-                    .x_label_formatter(&|v| log_tick(*v))
+                    .x_label_formatter(&|v| tick(*v))
                     .y_label_formatter(&|v| tick(*v))
                     .label_style(font(15))
                     .axis_desc_style(font(18))
@@ -614,23 +612,21 @@ impl Figure for HuberFig {
                     .iter()
                     .map(|p| {
                         (
-                            frac(p.delta, x0, x1, true),
+                            frac(p.delta, x0, x1, false),
                             frac(get(p).max(ly0), ly0, ly1, true),
                         )
                     })
                     .collect();
                 legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
             } else {
-                let mut chart = cb
-                    .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-                    .map_err(de)?;
+                let mut chart = cb.build_cartesian_2d(x0..x1, y0..y1).map_err(de)?;
                 chart
                     .configure_mesh()
                     .light_line_style(TRANSPARENT)
                     .bold_line_style(GREY.mix(0.25))
                     .x_desc("Huber δ")
                     .y_desc(*label)
-                    .x_label_formatter(&|v| log_tick(*v))
+                    .x_label_formatter(&|v| tick(*v))
                     .y_label_formatter(&|v| tick(*v))
                     .label_style(font(15))
                     .axis_desc_style(font(18))
@@ -657,7 +653,7 @@ impl Figure for HuberFig {
                 let pts: Vec<(f64, f64)> = self
                     .points
                     .iter()
-                    .map(|p| (frac(p.delta, x0, x1, true), frac(get(p), y0, y1, false)))
+                    .map(|p| (frac(p.delta, x0, x1, false), frac(get(p), y0, y1, false)))
                     .collect();
                 legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
             }

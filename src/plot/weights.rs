@@ -252,7 +252,7 @@ impl Figure for InterceptFig {
         let body = titled(
             root,
             &format!(
-                "{}-D models: response x_i' vs x_i, intercept approaching cos θ_min",
+                "{}-D models: responses x_i' vs x_i and the intercept −b_i/|W_i|² against cos θ_min",
                 self.n
             ),
         )?;
