@@ -9,6 +9,7 @@ pub mod gain;
 pub mod list;
 pub mod output;
 pub mod theory;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -50,6 +51,10 @@ pub enum Command {
     Claims(gain::ClaimsArgs),
     /// Best symmetric configuration of N features with finite neighbours (argmin over c, m, E).
     Optimize(gain::OptimizeArgs),
+    /// Train the toy model x' = ReLU(WᵀWx + b) (exact sparse-limit loss, or sampled at --sparsity).
+    Train(train::TrainArgs),
+    /// Train a grid of toy models in parallel into DIR (resumable).
+    Sweep(train::SweepArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
     /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
@@ -71,6 +76,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Phase(a) => gain::phase(&a, f, out),
         Command::Claims(a) => gain::claims(&a, f, out),
         Command::Optimize(a) => gain::optimize(&a, f, out),
+        Command::Train(a) => train::train(&a, f, out),
+        Command::Sweep(a) => train::sweep(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
         Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),

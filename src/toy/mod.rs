@@ -1,7 +1,7 @@
 //! The toy model `x' = ReLU(WᵀWx + b)`: exact sparse-limit loss, trainers, diagnostics, sweeps.
 //!
 //! * [`exact`] — the exact expected loss of the infinitely sparse limit and its gradient.
-//! * [`train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
+//! * [`mod@train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
 //! * [`sampled`] — Adam on minibatches at finite sparsity `S` (free bias, optional importance).
 //! * [`diagnostics`] — embedded features, directions, multiplicity, θ_min, intercepts, angles.
 //! * [`sweep`] — resumable sweeps over `(n, N)`, one JSON file per finished model.
@@ -83,7 +83,9 @@ pub struct TrainConfig {
     pub adam_steps: usize,
     /// Adam learning rate.
     pub adam_lr: f64,
-    /// Maximum L-BFGS iterations per polish (exact trainer).
+    /// L-BFGS iterations of the screening polish of every start (exact trainer).
+    pub screen_iters: u64,
+    /// Maximum L-BFGS iterations of the final polish of the best start (exact trainer).
     pub lbfgs_iters: u64,
     /// Use the halving chain of lifted starts (exact trainer).
     pub chain: bool,
@@ -91,6 +93,8 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Importance `I_i = r^i` of feature `i` (sampled trainer); `None` = all 1.
     pub importance_decay: Option<f64>,
+    /// Sampled trainer: start run 0 from the exact-loss optimum of the same `(n, N)`.
+    pub warm_start: bool,
 }
 
 mod loss_serde {
@@ -117,10 +121,12 @@ impl TrainConfig {
             sparsity: None,
             adam_steps: 300,
             adam_lr: 0.03,
-            lbfgs_iters: 1500,
+            screen_iters: 200,
+            lbfgs_iters: 3000,
             chain: true,
             batch: 256,
             importance_decay: None,
+            warm_start: true,
         }
     }
 
@@ -163,11 +169,12 @@ impl TrainConfig {
         Ok(())
     }
 
-    fn exact_settings(&self) -> train::ExactSettings {
+    pub(crate) fn exact_settings(&self) -> train::ExactSettings {
         train::ExactSettings {
             restarts: self.restarts,
             adam_steps: self.adam_steps,
             adam_lr: self.adam_lr,
+            screen_iters: self.screen_iters,
             lbfgs_iters: self.lbfgs_iters,
             chain: self.chain,
         }
@@ -211,6 +218,9 @@ pub struct TrainReport {
     pub amplitude_median: Option<f64>,
     /// The exact trainer's convergence test held for the winning start (module `train`).
     pub converged: bool,
+    /// Relative loss decrease over the winning start's last 100 L-BFGS iterations (exact
+    /// trainer; 0 when L-BFGS stopped by itself; converged when below `train::CONVERGED_REL`).
+    pub last_change: Option<f64>,
     /// Which start won (`spread`, `lift`, `random#k`, `sampled#k`).
     pub start: String,
     /// Best gain among starts at N that were not lifted from a smaller model (exact trainer).
@@ -237,7 +247,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
     cfg.check()?;
     let t0 = Instant::now();
     let l0 = cfg.loss.l0();
-    let (model, loss, start, converged, unlifted, stderr, l0) = match cfg.sparsity {
+    let (model, loss, start, (converged, last_change), unlifted, stderr, l0) = match cfg.sparsity {
         None => {
             let r = train::train_exact(
                 cfg.n,
@@ -251,7 +261,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
                 r.model,
                 r.loss,
                 r.start,
-                r.converged,
+                (r.converged, Some(r.last_change)),
                 r.loss_unlifted.is_finite().then_some(r.loss_unlifted),
                 0.0,
                 l0,
@@ -259,7 +269,15 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
         }
         Some(s) => {
             let r = sampled::train_sampled(cfg, s, observer)?;
-            (r.model, r.loss, r.start, r.converged, None, r.stderr, r.l0)
+            (
+                r.model,
+                r.loss,
+                r.start,
+                (r.converged, None),
+                None,
+                r.stderr,
+                r.l0,
+            )
         }
     };
     let diagnostics = Diagnostics::of(&model);
@@ -283,6 +301,7 @@ pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
         cos_theta_min_median: s.cos_theta_min_median,
         amplitude_median: s.amplitude_median,
         converged,
+        last_change,
         start,
         gain_unlifted: unlifted.map(|u| (l0 - u) * nf),
         loss_stderr: stderr,

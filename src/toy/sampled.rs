@@ -8,13 +8,17 @@
 //! # Formula
 //!
 //! The reported loss is per active feature, so that it tends to the exact sparse-limit loss as
-//! `S → 1` and a dead model scores `l0 = mean(I)/3`:
+//! `S → 1` and a dead model scores `l0 = mean(I)·∫₀¹ρ(x)dx` (`mean(I)/3` for L2):
 //!
 //! ```text
-//! L_S = E[ Σ_j I_j (ReLU(W_jᵀ W x + b_j) − x_j)² ] / (N (1 − S)),    g = (l0 − L_S) · N
+//! L_S = E[ Σ_j I_j ρ(ReLU(W_jᵀ W x + b_j) − x_j) ] / (N (1 − S)),    g = (l0 − L_S) · N
 //! ```
 //!
-//! Training is Adam on minibatches (`batch` samples per step, learning rate cosine-decayed to
+//! Run 0 starts, by default (`warm_start`), from the exact-loss optimum of the same `(n, N)`
+//! (found by [`super::train`]): sampled Adam from random starts gets stuck in degenerate minima
+//! just as the note reports; it is fine-tuned at a tenth of the learning rate, and kept
+//! untouched if fine-tuning made it worse on the evaluation set. The other runs start from Gaussian weights (variance `2/(n+N)`,
+//! `b = 0`). Training is Adam on minibatches (`batch` samples per step, learning rate cosine-decayed to
 //! 1/30); `restarts` independent runs, the best kept by `L_S` on a common evaluation set of
 //! [`EVAL_SAMPLES`] samples, whose standard error is reported. A run counts as converged when the
 //! mean minibatch loss of its last 10% of steps is within 3 standard errors of the previous 10%.
@@ -24,8 +28,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::train::mix_seed;
-use super::{Event, Model, Observer, TrainConfig};
+use super::train::{mix_seed, train_exact};
+use super::{Event, Loss, Model, Observer, TrainConfig};
 use crate::error::{Error, Result};
 
 /// Samples in the final evaluation of `L_S`.
@@ -40,9 +44,9 @@ pub struct SampledResult {
     pub loss: f64,
     /// Its standard error.
     pub stderr: f64,
-    /// `l0 = mean(I)/3`.
+    /// `l0 = mean(I)·∫₀¹ρ(x)dx`.
     pub l0: f64,
-    /// Which run won (`sampled#k`).
+    /// Which run won (`exact+sampled` for the warm start, `sampled#k`).
     pub start: String,
     /// Convergence test of the winning run.
     pub converged: bool,
@@ -86,8 +90,9 @@ pub fn draw(features: usize, p: f64, rng: &mut ChaCha8Rng) -> Sample {
     }
 }
 
-/// Loss `Σ_j I_j (x'_j − x_j)²` of one sample; adds its gradient into `gw`, `gb` if given.
+/// Loss `Σ_j I_j ρ(x'_j − x_j)` of one sample; adds its gradient into `gw`, `gb` if given.
 pub fn sample_loss(
+    loss: &Loss,
     model: &Model,
     imp: &[f64],
     s: &Sample,
@@ -118,8 +123,12 @@ pub fn sample_loss(
             _ => 0.0,
         };
         let e = pre.max(0.0) - xj;
-        l += imp[j] * e * e;
-        scratch[j] = if pre > 0.0 { 2.0 * imp[j] * e } else { 0.0 };
+        l += imp[j] * loss.rho(e);
+        scratch[j] = if pre > 0.0 {
+            imp[j] * loss.drho(e)
+        } else {
+            0.0
+        };
     }
     if let Some((gw, gb)) = grad {
         let mut dh = vec![0.0; n];
@@ -151,12 +160,12 @@ pub fn importances(features: usize, decay: Option<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// Mean of `Σ_j I_j (x'_j − x_j)²` over `samples`, normalised by `N p`, with standard error.
-pub fn evaluate(model: &Model, imp: &[f64], samples: &[Sample], p: f64) -> (f64, f64) {
+/// Mean of `Σ_j I_j ρ(x'_j − x_j)` over `samples`, normalised by `N p`, with standard error.
+pub fn evaluate(loss: &Loss, model: &Model, imp: &[f64], samples: &[Sample], p: f64) -> (f64, f64) {
     let mut scratch = Vec::new();
     let (mut s, mut s2) = (0.0, 0.0);
     for smp in samples {
-        let l = sample_loss(model, imp, smp, None, &mut scratch);
+        let l = sample_loss(loss, model, imp, smp, None, &mut scratch);
         s += l;
         s2 += l * l;
     }
@@ -176,7 +185,7 @@ pub fn train_sampled(
     let (n, nf) = (cfg.n, cfg.features);
     let p = 1.0 - sparsity;
     let imp = importances(nf, cfg.importance_decay);
-    let l0 = imp.iter().sum::<f64>() / nf as f64 / 3.0;
+    let l0 = imp.iter().sum::<f64>() / nf as f64 * cfg.loss.l0();
     let mut erng = ChaCha8Rng::seed_from_u64(mix_seed(cfg.seed, &[n as u64, nf as u64, 999]));
     let eval_set: Vec<Sample> = (0..EVAL_SAMPLES).map(|_| draw(nf, p, &mut erng)).collect();
     let mut best: Option<SampledResult> = None;
@@ -184,10 +193,26 @@ pub fn train_sampled(
         let mut rng =
             ChaCha8Rng::seed_from_u64(mix_seed(cfg.seed, &[n as u64, nf as u64, run as u64, 7]));
         let sd = (2.0 / (n + nf) as f64).sqrt();
-        let mut model = Model::zeros(n, nf);
-        for x in model.w.iter_mut() {
-            *x = sd * rng.sample::<f64, _>(StandardNormal);
-        }
+        let warm = run == 0 && cfg.warm_start;
+        let (mut model, name) = if warm {
+            // Warm start: the exact sparse-limit optimum of the same (n, N).
+            let r = train_exact(
+                cfg.n,
+                cfg.features,
+                cfg.seed,
+                &cfg.loss,
+                &cfg.exact_settings(),
+                obs,
+            )?;
+            (r.model, "exact+sampled".to_string())
+        } else {
+            let mut m = Model::zeros(n, nf);
+            for x in m.w.iter_mut() {
+                *x = sd * rng.sample::<f64, _>(StandardNormal);
+            }
+            (m, format!("sampled#{run}"))
+        };
+        let start_model = warm.then(|| model.clone());
         let pcount = n * nf + nf;
         let (mut m1, mut m2) = (vec![0.0; pcount], vec![0.0; pcount]);
         let mut gw = DMatrix::zeros(n, nf);
@@ -202,12 +227,21 @@ pub fn train_sampled(
             let mut bl = 0.0;
             for _ in 0..cfg.batch {
                 let s = draw(nf, p, &mut rng);
-                bl += sample_loss(&model, &imp, &s, Some((&mut gw, &mut gb)), &mut scratch);
+                bl += sample_loss(
+                    &cfg.loss,
+                    &model,
+                    &imp,
+                    &s,
+                    Some((&mut gw, &mut gb)),
+                    &mut scratch,
+                );
             }
             let scale = 1.0 / (cfg.batch as f64 * nf as f64 * p);
             hist.push(bl * scale);
             let frac = (t - 1) as f64 / steps.max(2) as f64;
-            let rate = cfg.adam_lr
+            // The warm start is fine-tuned at a tenth of the learning rate.
+            let rate = if warm { 0.1 } else { 1.0 }
+                * cfg.adam_lr
                 * (1.0 / 30.0
                     + (1.0 - 1.0 / 30.0) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
             let (c1, c2) = (1.0 - b1.powi(t as i32), 1.0 - b2.powi(t as i32));
@@ -237,14 +271,21 @@ pub fn train_sampled(
         } else {
             false
         };
-        let (loss, stderr) = evaluate(&model, &imp, &eval_set, p);
+        let (mut loss, mut stderr) = evaluate(&cfg.loss, &model, &imp, &eval_set, p);
+        if let Some(st) = &start_model {
+            // Keep the untouched warm start if fine-tuning made it worse on the evaluation set.
+            let (l0s, se0) = evaluate(&cfg.loss, st, &imp, &eval_set, p);
+            if l0s < loss {
+                (model, loss, stderr) = (st.clone(), l0s, se0);
+            }
+        }
         if !loss.is_finite() {
             return Err(Error::Numerical("sampled training diverged".into()));
         }
         obs.event(&Event::Start {
             n,
             features: nf,
-            start: format!("sampled#{run}"),
+            start: name.clone(),
             loss,
         });
         if best.as_ref().map_or(true, |b| loss < b.loss) {
@@ -253,7 +294,7 @@ pub fn train_sampled(
                 loss,
                 stderr,
                 l0,
-                start: format!("sampled#{run}"),
+                start: name,
                 converged,
             });
         }
@@ -291,7 +332,7 @@ mod tests {
         let exact = exact::loss(&m, &Loss::L2);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let samples: Vec<Sample> = (0..100_000).map(|_| draw(n, 0.5, &mut rng)).collect();
-        let (l, se) = evaluate(&m, &importances(n, None), &samples, 0.5);
+        let (l, se) = evaluate(&Loss::L2, &m, &importances(n, None), &samples, 0.5);
         assert!((l - exact).abs() < 4.0 * se, "{l} ± {se} vs {exact}");
     }
 
@@ -308,13 +349,20 @@ mod tests {
         let total = |m: &Model, s: &mut Vec<f64>| {
             batch
                 .iter()
-                .map(|x| sample_loss(m, &imp, x, None, s))
+                .map(|x| sample_loss(&Loss::L2, m, &imp, x, None, s))
                 .sum::<f64>()
         };
         let mut gw = DMatrix::zeros(n, nf);
         let mut gb = vec![0.0; nf];
         for x in &batch {
-            sample_loss(&m, &imp, x, Some((&mut gw, &mut gb)), &mut scratch);
+            sample_loss(
+                &Loss::L2,
+                &m,
+                &imp,
+                x,
+                Some((&mut gw, &mut gb)),
+                &mut scratch,
+            );
         }
         let h = 1e-6;
         for idx in 0..n * nf {
@@ -344,6 +392,7 @@ mod tests {
         cfg.sparsity = Some(0.0);
         cfg.adam_steps = 600;
         cfg.batch = 64;
+        cfg.warm_start = false;
         let r = train_sampled(&cfg, 0.0, &NoObserver).unwrap();
         let g = (r.l0 - r.loss) * 2.0;
         assert!(g > 0.6, "gain {g}, loss {}", r.loss);

@@ -17,11 +17,17 @@
 //! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
 //!   the bias projected onto `b ≤ 0`, then L-BFGS.
 //!
-//! The L-BFGS polish (argmin, More–Thuente line search, memory 10) runs on the parameters
-//! `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without bounds (`β` starts at `√max(−b, 1e-8)`,
-//! never exactly 0, so a bias at 0 can still move). It runs in chunks of
-//! [`POLISH_CHUNK`] iterations and stops when a chunk lowers the loss by less than
-//! `CONVERGED_REL · L` (then the model is **converged**) or after `lbfgs_iters` iterations.
+//! Every start gets a screening polish of `screen_iters` L-BFGS iterations; the best of them
+//! (by exact loss) is then polished for up to `lbfgs_iters` more.
+//!
+//! The L-BFGS polish (argmin, More–Thuente line search with the step capped at 1e4, memory
+//! [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
+//! bounds (`β` starts at `√max(−b, 1e-8)`, never exactly 0, so a bias at 0 can still move). It
+//! runs in chunks of [`POLISH_CHUNK`] iterations and stops when a chunk lowers the loss by less
+//! than [`CONVERGED_REL`] relative (`ΔL / max(L, 1e-9)`), or when L-BFGS stops by itself
+//! (gradient norm < 1e-12, a loss change < 1e-16 in one iteration, or a non-finite step once
+//! `yᵀs` underflows): then the model is **converged**. Otherwise it stops after `lbfgs_iters`
+//! iterations and is reported as not converged, with the last chunk's relative change.
 //!
 //! Everything is seeded from `(seed, n, size, start)` through ChaCha8, so a run is reproducible.
 
@@ -38,10 +44,12 @@ use rand_distr::StandardNormal;
 use super::{exact, Event, Loss, Model, Observer};
 use crate::error::{Error, Result};
 
+/// L-BFGS memory (number of correction pairs).
+pub const LBFGS_MEMORY: usize = 30;
 /// L-BFGS iterations per polish chunk.
 pub const POLISH_CHUNK: u64 = 100;
 /// A model is converged when one polish chunk lowers the loss by less than this times the loss.
-pub const CONVERGED_REL: f64 = 1e-9;
+pub const CONVERGED_REL: f64 = 1e-6;
 
 /// Settings of the exact-loss optimiser.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -52,7 +60,9 @@ pub struct ExactSettings {
     pub adam_steps: usize,
     /// Adam learning rate (cosine-decayed to 1/30 of it).
     pub adam_lr: f64,
-    /// Maximum L-BFGS iterations of one polish.
+    /// L-BFGS iterations of the screening polish of every start.
+    pub screen_iters: u64,
+    /// Maximum L-BFGS iterations of the final polish of the best start.
     pub lbfgs_iters: u64,
     /// Use the halving chain (lifted starts).
     pub chain: bool,
@@ -69,6 +79,8 @@ pub struct ExactResult {
     pub start: String,
     /// Whether its polish met the convergence test.
     pub converged: bool,
+    /// Relative loss decrease over the last polish chunk of the winning start.
+    pub last_change: f64,
     /// The best loss among the starts at size `N` that were not lifted (spread and random).
     pub loss_unlifted: f64,
 }
@@ -106,8 +118,8 @@ fn random_unit(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
 /// `d` well-spread unit vectors in `R^n` (column-major, `n × d`).
 ///
 /// `n = 1`: alternating ±1. `n = 2`: `d` equally spaced angles. `n = 3`: the Fibonacci lattice
-/// `z_i = 1 − (2i+1)/d`, `φ_i = i·π(3 − √5)`. `n ≥ 4`: random points relaxed by 200 steps of
-/// Riesz `s`-energy repulsion (`s = n + 1`), each point moving along its normalised tangential
+/// `z_i = 1 − (2i+1)/d`, `φ_i = i·π(3 − √5)`. `n ≥ 4`: random points relaxed by 150 steps of
+/// Riesz `s`-energy repulsion (`s = 2⌊(n+4)/2⌋ − 2 ≈ n + 1`), each point moving along its normalised tangential
 /// force by a step decaying from 0.3 to 0.01 of the typical spacing `(S_{n−1}/d)^{1/(n−1)}`.
 pub fn spread_directions(n: usize, d: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
     match n {
@@ -134,8 +146,9 @@ pub fn spread_directions(n: usize, d: usize, rng: &mut ChaCha8Rng) -> DMatrix<f6
             let spacing = (crate::sphere::ln_sphere_area(n as f64) - (d as f64).ln())
                 .exp()
                 .powf(1.0 / (n - 1) as f64);
-            let s = (n + 1) as f64;
-            let steps = 200;
+            // Force ∝ r^{-(s+1)} along the chord, with s + 2 = 2k an even integer (s ≈ n + 1).
+            let k = (n as i32 + 4) / 2;
+            let steps = 150;
             let mut force = vec![0.0; n * d];
             for step in 0..steps {
                 force.fill(0.0);
@@ -146,7 +159,7 @@ pub fn spread_directions(n: usize, d: usize, rng: &mut ChaCha8Rng) -> DMatrix<f6
                             let t = x[i * n + q] - x[j * n + q];
                             r2 += t * t;
                         }
-                        let f = r2.max(1e-24).powf(-(s + 2.0) / 2.0);
+                        let f = (1.0 / r2.max(1e-24)).powi(k);
                         for q in 0..n {
                             let t = f * (x[i * n + q] - x[j * n + q]);
                             force[i * n + q] += t;
@@ -324,13 +337,14 @@ fn from_params(n: usize, features: usize, x: &[f64]) -> Model {
 }
 
 /// L-BFGS polish of `model` on the exact loss (see the module docs). Returns the polished model,
-/// its loss and whether it converged.
-pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64, bool)> {
+/// its loss, whether it converged, and the relative loss decrease of its last chunk.
+pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64, bool, f64)> {
     let (n, nf) = (model.n(), model.features());
     let mut x = to_params(model);
     let mut cur = exact::loss(&from_params(n, nf, &x), loss);
     let mut done = 0;
     let mut converged = false;
+    let mut last_change = 0.0;
     while done < max_iters {
         let iters = POLISH_CHUNK.min(max_iters - done);
         let problem = Problem {
@@ -340,7 +354,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
         };
         // A finite maximum step guarantees the line search terminates on flat or noisy directions.
         let ls = MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt(), 1e4)?;
-        let solver = LBFGS::new(ls, 10)
+        let solver = LBFGS::new(ls, LBFGS_MEMORY)
             .with_tolerance_grad(1e-12)?
             .with_tolerance_cost(1e-16)?;
         let res = Executor::new(problem, solver)
@@ -349,6 +363,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
         let Ok(res) = res else {
             // A non-finite step: the previous chunk's point is a numerical minimum.
             converged = true;
+            last_change = 0.0;
             break;
         };
         let st = res.state();
@@ -361,13 +376,21 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
             }
             let gain = cur - best;
             cur = best;
-            if gain < CONVERGED_REL * cur.abs().max(1e-300) || stopped_early {
+            // Relative to the loss, floored at 1e-9 so that models with L ≈ 0 read as converged.
+            // When L-BFGS stopped by itself the point is stationary to its tolerances: report 0.
+            last_change = if stopped_early {
+                0.0
+            } else {
+                gain / cur.abs().max(1e-9)
+            };
+            if last_change < CONVERGED_REL {
                 converged = true;
                 break;
             }
         } else {
             // No progress at all: the start is at a (numerical) minimum.
             converged = true;
+            last_change = 0.0;
             break;
         }
     }
@@ -378,7 +401,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
             "exact loss is not finite after polish".into(),
         ));
     }
-    Ok((out, l, converged))
+    Ok((out, l, converged, last_change))
 }
 
 /// Trains one model of `features` features in `n` dimensions on the exact loss (module docs).
@@ -403,27 +426,23 @@ pub fn train_exact(
     let mut result = None;
     for &size in &sizes {
         let t0 = Instant::now();
-        let mut best: Option<(Model, f64, String, bool)> = None;
-        let mut best_unlifted = f64::INFINITY;
-        let mut consider = |m: Model, l: f64, name: String, conv: bool, lifted: bool| {
+        // Candidates: (model, loss, name, lifted, converged, last change), each screened by a
+        // short polish; the best is then polished to convergence.
+        let mut cands: Vec<(Model, f64, String, bool, bool, f64)> = Vec::new();
+        let mut add = |m: Model, l: f64, name: String, lifted: bool, conv: (bool, f64)| {
             observer.event(&Event::Start {
                 n,
                 features: size,
                 start: name.clone(),
                 loss: l,
             });
-            if !lifted {
-                best_unlifted = best_unlifted.min(l);
-            }
-            if best.as_ref().map_or(true, |b| l < b.1) {
-                best = Some((m, l, name, conv));
-            }
+            cands.push((m, l, name, lifted, conv.0, conv.1));
         };
         // Structured start.
         let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 0]));
         let start = spread_start(n, size, 1, &mut rng);
-        let (m, l, c) = polish(&start, loss, s.lbfgs_iters)?;
-        consider(m, l, "spread".into(), c, false);
+        let (m, l, c, ch) = polish(&start, loss, s.screen_iters)?;
+        add(m, l, "spread".into(), false, (c, ch));
         // Lifted start.
         if let Some(small) = &prev {
             let lifted = lift(small, size);
@@ -433,9 +452,9 @@ pub fn train_exact(
             for x in pert.w.iter_mut() {
                 *x *= 1.0 + 1e-3 * rng.random_range(-1.0..1.0);
             }
-            let (m, l, c) = polish(&pert, loss, s.lbfgs_iters)?;
-            consider(lifted, l0, "lift".into(), true, true);
-            consider(m, l, "lift".into(), c, true);
+            let (m, l, c, ch) = polish(&pert, loss, s.screen_iters)?;
+            add(lifted, l0, "lift".into(), true, (false, f64::INFINITY));
+            add(m, l, "lift".into(), true, (c, ch));
         }
         // Random starts.
         for r in 0..s.restarts {
@@ -447,10 +466,28 @@ pub fn train_exact(
                 start.w.set_column(i, &DVector::from_vec(u));
             }
             adam(&mut start, loss, s.adam_steps, s.adam_lr);
-            let (m, l, c) = polish(&start, loss, s.lbfgs_iters)?;
-            consider(m, l, format!("random#{r}"), c, false);
+            let (m, l, c, ch) = polish(&start, loss, s.screen_iters)?;
+            add(m, l, format!("random#{r}"), false, (c, ch));
         }
-        let (m, l, name, conv) = best.expect("at least the spread start");
+        let mut best_unlifted = cands
+            .iter()
+            .filter(|c| !c.3)
+            .map(|c| c.1)
+            .fold(f64::INFINITY, f64::min);
+        let bi = (0..cands.len())
+            .min_by(|&a, &b| cands[a].1.total_cmp(&cands[b].1))
+            .expect("at least the spread start");
+        let (mut m, mut l, name, lifted, mut conv, mut change) = cands.swap_remove(bi);
+        if !conv {
+            let (pm, pl, pc, pch) = polish(&m, loss, s.lbfgs_iters)?;
+            if pl <= l {
+                (m, l) = (pm, pl);
+            }
+            (conv, change) = (pc, pch);
+            if !lifted {
+                best_unlifted = best_unlifted.min(l);
+            }
+        }
         observer.event(&Event::Size {
             n,
             features: size,
@@ -463,6 +500,7 @@ pub fn train_exact(
             loss: l,
             start: name,
             converged: conv,
+            last_change: change,
             loss_unlifted: best_unlifted,
         });
     }
@@ -526,7 +564,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let start = spread_start(3, 20, 1, &mut rng);
         let l0 = exact::loss(&start, &Loss::L2);
-        let (m, l, conv) = polish(&start, &Loss::L2, 2000).unwrap();
+        let (m, l, conv, _) = polish(&start, &Loss::L2, 2000).unwrap();
         assert!(conv && l < l0);
         assert!(m.b.iter().all(|&b| b <= 0.0));
         let (_, gw, gb) = exact::loss_grad(&m, &Loss::L2);
@@ -544,6 +582,7 @@ mod tests {
             restarts: 2,
             adam_steps: 300,
             adam_lr: 0.03,
+            screen_iters: 200,
             lbfgs_iters: 1000,
             chain: true,
         };
@@ -557,6 +596,7 @@ mod tests {
             restarts: 1,
             adam_steps: 100,
             adam_lr: 0.03,
+            screen_iters: 100,
             lbfgs_iters: 300,
             chain: true,
         };

@@ -1,0 +1,200 @@
+//! `train` and `sweep`: the toy model trained on the exact sparse-limit loss (or sampled at
+//! finite sparsity), with the diagnostics of SPEC §4.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{emit, Format};
+use super::Counts;
+use superpose::error::{Error, Result};
+use superpose::loss::Loss;
+use superpose::toy::sweep::{self, SweepObserver, SweepRecord};
+use superpose::toy::{train as train_model, Event, NoObserver, Observer, TrainConfig};
+
+/// Settings shared by `train` and `sweep`; unset values take the library defaults.
+#[derive(Debug, Args)]
+pub struct Settings {
+    /// Seed of every random choice (runs are reproducible per seed).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Random restarts per chain size (exact) or independent runs (sampled) [default: 1].
+    #[arg(long)]
+    pub restarts: Option<usize>,
+    /// Loss: l2, huber:δ, l1 or gauss:σ.
+    #[arg(long, value_parser = super::gain::parse_loss, default_value = "l2")]
+    pub loss: Loss,
+    /// Finite sparsity S in [0, 1): the sampled trainer (omit for the exact sparse limit).
+    #[arg(long)]
+    pub sparsity: Option<f64>,
+    /// Adam steps: per random start (exact, default 300) or in total (sampled, default 4000).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Adam learning rate [default: 0.03 exact, 0.01 sampled].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// L-BFGS iterations of the screening polish of every start (exact) [default: 200].
+    #[arg(long)]
+    pub screen_iters: Option<u64>,
+    /// Maximum L-BFGS iterations of the final polish of the best start (exact) [default: 3000].
+    #[arg(long)]
+    pub lbfgs_iters: Option<u64>,
+    /// Do not use starts lifted from smaller models (the halving chain).
+    #[arg(long)]
+    pub no_chain: bool,
+    /// Minibatch size (sampled) [default: 256].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Feature importance I_i = r^i (sampled), 0 < r ≤ 1.
+    #[arg(long)]
+    pub importance_decay: Option<f64>,
+    /// Sampled trainer: do not warm-start run 0 from the exact-loss optimum.
+    #[arg(long)]
+    pub cold: bool,
+}
+
+impl Settings {
+    fn config(&self, n: usize, features: usize) -> Result<TrainConfig> {
+        let mut c = TrainConfig::new(n, features);
+        c.seed = self.seed;
+        c.loss = self.loss;
+        c.sparsity = self.sparsity;
+        if let Some(s) = self.sparsity {
+            superpose::error::finite("--sparsity", s)?;
+            c.adam_steps = 4000;
+            c.adam_lr = 0.01;
+        }
+        if let Some(r) = self.restarts {
+            c.restarts = r;
+        }
+        if let Some(s) = self.steps {
+            c.adam_steps = s;
+        }
+        if let Some(l) = self.lr {
+            c.adam_lr = l;
+        }
+        if let Some(i) = self.screen_iters {
+            c.screen_iters = i;
+        }
+        if let Some(i) = self.lbfgs_iters {
+            c.lbfgs_iters = i;
+        }
+        if let Some(b) = self.batch {
+            c.batch = b;
+        }
+        c.chain = !self.no_chain;
+        c.importance_decay = self.importance_decay;
+        c.warm_start = !self.cold;
+        c.check()?;
+        Ok(c)
+    }
+}
+
+/// `superpose train --dim n --features N [--seed] [--restarts] [--loss] [--sparsity] [--save F]`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Model dimension n.
+    #[arg(long)]
+    pub dim: usize,
+    /// Number of features N.
+    #[arg(long)]
+    pub features: usize,
+    /// Write the model as JSON {"n","features","w":[[n floats] per feature],"b","loss"}.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Runs `train`.
+pub fn train(a: &TrainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let cfg = a.settings.config(a.dim, a.features)?;
+    // Open the output first, so that an unwritable path fails before a long training run.
+    let save = match &a.save {
+        Some(p) => Some((p, fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
+    let trained = match train_model(&cfg, &NoObserver) {
+        Ok(t) => t,
+        Err(e) => {
+            if let Some((p, _)) = &save {
+                let _ = fs::remove_file(p);
+            }
+            return Err(e);
+        }
+    };
+    if let Some((p, mut file)) = save {
+        let s = trained.model.to_saved(trained.report.loss);
+        let json = serde_json::to_vec_pretty(&s).map_err(|e| Error::Numerical(e.to_string()))?;
+        file.write_all(&json)
+            .and_then(|_| file.write_all(b"\n"))
+            .map_err(|e| Error::io(p, e))?;
+    }
+    emit(&[trained.report], f, out)
+}
+
+/// `superpose sweep --dims L --features L --out DIR`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Model dimensions (e.g. `2,3,4,6,8`).
+    #[arg(long, value_parser = super::counts)]
+    pub dims: Counts,
+    /// Feature counts (e.g. `4..1024:x2`).
+    #[arg(long, value_parser = super::counts)]
+    pub features: Counts,
+    /// Sweep directory: `DIR/sweep.json` (arguments) and `DIR/models/n{n}_N{N}.json`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+struct Bar(ProgressBar);
+
+impl Observer for Bar {
+    fn event(&self, e: &Event) {
+        if let Event::Size { n, features, .. } = e {
+            self.0.set_message(format!("n={n} N={features}"));
+        }
+    }
+}
+
+impl SweepObserver for Bar {
+    fn begin(&self, total: usize, _finished: usize) {
+        self.0.set_length(total as u64);
+    }
+    fn model_done(&self, rec: &SweepRecord, resumed: bool) {
+        let r = &rec.report;
+        let how = if resumed { "kept" } else { "done" };
+        self.0.set_message(format!(
+            "{how} n={} N={} gain={:.4}",
+            r.n, r.features, r.gain
+        ));
+        self.0.inc(1);
+    }
+}
+
+/// Runs `sweep`.
+pub fn sweep(a: &SweepArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let template = a.settings.config(1, 1)?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} models {msg}")
+            .map_err(|e| Error::Numerical(e.to_string()))?
+            .progress_chars("=> "),
+    );
+    let bar = Bar(bar);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build()
+        .map_err(|e| Error::Numerical(e.to_string()))?;
+    let recs = pool.install(|| sweep::run(&a.dims.0, &a.features.0, &a.out, &template, &bar))?;
+    bar.0.finish_and_clear();
+    let rows: Vec<_> = recs.into_iter().map(|r| r.report).collect();
+    emit(&rows, f, out)
+}
