@@ -1171,10 +1171,18 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
          numbers show as —. Every number below is computed from this run's models and the \
          theory; none is typed in.\n\n",
     );
-    s.push_str("| # | claim | verdict |\n|---|---|---|\n");
+    s.push_str("| # | claim | verdict | criteria passed |\n|---|---|---|---|\n");
     for c in claims {
+        let passed = match c.measured.get("criteria_passed") {
+            Some(Value::Array(p)) => format!(
+                "{} of {}",
+                p.iter().filter(|v| v.as_bool() == Some(true)).count(),
+                p.len()
+            ),
+            _ => "—".into(),
+        };
         s.push_str(&format!(
-            "| {} | {} | **{}** |\n",
+            "| {} | {} | **{}** | {passed} |\n",
             c.id,
             c.claim,
             c.verdict.as_str()
