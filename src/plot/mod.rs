@@ -29,8 +29,9 @@ mod weights;
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use style::{palette, register_fonts, FONT};
 pub use sweep::{
-    suboptimal, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig, HuberPoint,
-    MultiplicityFig, MultiplicityPoint, MultiplicitySeries, ThetaMinFig, ThetaMinSeries,
+    stalled, suboptimal, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig,
+    HuberPoint, MultiplicityFig, MultiplicityPoint, MultiplicitySeries, ThetaMinFig,
+    ThetaMinSeries,
 };
 pub use theory::{AnalyticGainFig, GainCurve, GainPanel, ThetaDistributionFig};
 pub use weights::{median, pick as pick_spread, InterceptFig, InterceptModel, Superposition};

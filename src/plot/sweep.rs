@@ -400,9 +400,32 @@ pub fn suboptimal(points: &[(usize, f64)], tol: f64) -> Vec<usize> {
     out
 }
 
+/// Indices of points whose gain does not grow: `g(N) ≤ (1 + tol) · max_{N' < N} g(N')` (the
+/// gain "stops growing"; a weaker statement than [`suboptimal`], which needs a strict drop).
+pub fn stalled(points: &[(usize, f64)], tol: f64) -> Vec<usize> {
+    let mut sorted: Vec<usize> = (0..points.len()).collect();
+    sorted.sort_by_key(|&i| points[i].0);
+    let mut best = f64::NEG_INFINITY;
+    let mut best_n = 0;
+    let mut out = Vec::new();
+    for i in sorted {
+        let (nf, g) = points[i];
+        if nf > best_n && best.is_finite() && g <= best + tol * best.abs() {
+            out.push(i);
+        }
+        if g > best {
+            best = g;
+            best_n = nf;
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// `training_inefficiency`: trained gain `g = (l0 − mean loss)·N` against N, one line per n;
 /// a model whose gain is below that of a model with fewer features (provably sub-optimal) is
-/// circled in red; the symmetric finite-neighbour optimum is dashed.
+/// circled in red, one whose gain merely stops growing is boxed in black; the symmetric
+/// finite-neighbour optimum is dashed.
 #[derive(Debug, Clone)]
 pub struct GainFig {
     /// One series per n.
@@ -453,6 +476,7 @@ impl Figure for GainFig {
             .draw()
             .map_err(de)?;
         let mut any_bad = false;
+        let mut any_flat = false;
         let mut any_opt = false;
         for s in &self.series {
             let c = color_for_n(s.n);
@@ -484,6 +508,19 @@ impl Figure for GainFig {
             }
             let bad = suboptimal(&s.points, 1e-3);
             any_bad |= !bad.is_empty();
+            // Gain that stops growing (flat), not already circled as a strict drop.
+            let flat: Vec<usize> = stalled(&s.points, 1e-3)
+                .into_iter()
+                .filter(|i| !bad.contains(i) && s.points[*i].1 > 0.0)
+                .collect();
+            any_flat |= !flat.is_empty();
+            chart
+                .draw_series(flat.iter().map(|&i| {
+                    let (x, y) = (s.points[i].0 as f64, s.points[i].1);
+                    EmptyElement::at((x, y))
+                        + Rectangle::new([(-10, -10), (10, 10)], BLACK.stroke_width(2))
+                }))
+                .map_err(de)?;
             chart
                 .draw_series(bad.iter().filter(|&&i| s.points[i].1 > 0.0).map(|&i| {
                     Circle::new(
@@ -500,6 +537,15 @@ impl Figure for GainFig {
                 .map_err(de)?
                 .label("symmetric optimum (dashed)")
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 8, y)], GREY.stroke_width(2)));
+        }
+        if any_flat {
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                .map_err(de)?
+                .label("gain stops growing (≤ +0.1% over smaller N)")
+                .legend(|(x, y)| {
+                    Rectangle::new([(x + 2, y - 8), (x + 18, y + 8)], BLACK.stroke_width(2))
+                });
         }
         if any_bad {
             chart
@@ -683,6 +729,23 @@ mod tests {
         assert_eq!(suboptimal(&pts, 1e-3), vec![0]);
         // Within tolerance is not flagged.
         assert!(suboptimal(&[(4, 1.0), (8, 0.9999)], 1e-3).is_empty());
+    }
+
+    #[test]
+    fn stalled_flags_flat_and_falling_gains() {
+        let pts = [
+            (4, 1.0),
+            (8, 2.0),
+            (16, 2.0),
+            (32, 3.0),
+            (64, 2.5),
+            (128, 3.002),
+        ];
+        assert_eq!(stalled(&pts, 1e-3), vec![2, 4, 5]);
+        // Every strictly sub-optimal point is also stalled.
+        for i in suboptimal(&pts, 1e-3) {
+            assert!(stalled(&pts, 1e-3).contains(&i));
+        }
     }
 
     #[test]
