@@ -25,6 +25,10 @@
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
+//! * [`plot`] — the note's figures (plotters, PNG or SVG, embedded font).
+//! * [`compare`] — theory beside simulation per (n, N), with ratios.
+//! * [`report`] — the note's ten claims, measured and judged by stated rules.
+//! * [`reproduce`] — sweep folders to figures and report.
 //! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
 //!   Tammes) and the θ law's ratio to their true minimal angles.
 //! * [`random_codes`] — the random-code baseline: expected largest |cos| to the nearest of N
@@ -36,13 +40,17 @@
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
 pub mod codes;
+pub mod compare;
 pub mod error;
 pub mod gain;
 pub mod loss;
 pub mod packing;
 pub mod phase;
+pub mod plot;
 pub mod prec;
 pub mod random_codes;
+pub mod report;
+pub mod reproduce;
 pub mod sphere;
 pub mod symmetric;
 pub mod theta;

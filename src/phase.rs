@@ -250,6 +250,10 @@ pub struct ClaimVerdict {
     /// Dimensions at or below the claim's threshold where the behaviour *does* occur
     /// (the note says it should: n = 2, 3 do not always embed more; n ≤ 5 may prefer degeneracy).
     pub below_threshold_violations: Vec<usize>,
+    /// The smallest checked `n₀` such that the claim holds for every checked `n ≥ n₀`
+    /// (the threshold the data supports; the note says 4 and 6). Null if it fails at the
+    /// largest checked dimension.
+    pub holds_from_n: Option<usize>,
     /// Numbers behind the verdict, per dimension.
     pub detail: String,
     /// Search limit.
@@ -295,6 +299,7 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
             let mut bad = vec![];
             let mut below = vec![];
             let mut detail = vec![];
+            let mut violations: Vec<(usize, bool)> = vec![];
             for p in phases.iter().filter(|p| p.convention == conv) {
                 let violation = if threshold == 3 {
                     detail.push(match p.gain_peak_features {
@@ -311,6 +316,7 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
                     });
                     p.degenerate_features.is_some()
                 };
+                violations.push((p.n, violation));
                 if p.n > threshold {
                     checked.push(p.n);
                     if violation {
@@ -320,6 +326,14 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
                     below.push(p.n);
                 }
             }
+            violations.sort();
+            let mut holds_from_n = None;
+            for &(n, v) in violations.iter().rev() {
+                if v {
+                    break;
+                }
+                holds_from_n = Some(n);
+            }
             out.push(ClaimVerdict {
                 claim: claim.to_string(),
                 convention: conv,
@@ -328,6 +342,7 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
                 dims_checked: checked,
                 counterexamples: bad,
                 below_threshold_violations: below,
+                holds_from_n,
                 detail: detail.join("; "),
                 max_features,
             });
@@ -431,6 +446,11 @@ mod tests {
         assert_eq!(v[2].dims_checked, vec![6, 8]);
         // n = 2 does stop embedding more (θ = 2π/D exactly, gain peaks at D = 6).
         assert!(v[0].below_threshold_violations.contains(&2));
+        assert_eq!(v[0].holds_from_n, Some(3));
+        // Degeneracy: from n = 3 in the consistent convention (only 2-D transitions); the note's
+        // mixture transitions in 3-D and 4-D, so its threshold is 6 among the checked dims.
+        assert_eq!(v[2].holds_from_n, Some(3));
+        assert_eq!(v[3].holds_from_n, Some(6));
         for x in &v {
             assert_eq!(x.holds, x.counterexamples.is_empty());
         }

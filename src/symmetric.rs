@@ -52,19 +52,19 @@
 //!
 //! Default: the kissing number in `d = n − 1` dimensions (the local packing on `S^{n−1}` is
 //! `d`-dimensional), taking the table's **lower bound** — a configuration that exists, exact
-//! for d = 1..4, 8, 24 (`data/kissing.csv`). Beyond the table (d > 32): the larger of the
-//! d = 32 lower bound (kissing numbers do not decrease with `d`: a kissing configuration in a
-//! hyperplane of `R^{d+1}` is still one) and the Chabauty–Shannon–Wyner estimate
-//! `√(3πd/8) (2/√3)^d`. With few directions a direction cannot have more neighbours than
+//! for d = 1..4, 8, 24 (`data/kissing.csv`). Beyond the table (d > 32): the rigorous lower
+//! bound of [`crate::packing::kissing_bounds`] (the larger of `τ_32 + 2(d − 32)` and the
+//! greedy Chabauty–Shannon–Wyner bound). With few directions a direction cannot have more neighbours than
 //! there are other directions, so `K_eff = min(K, D − 1)`. Overridable.
 //!
 //! ## Search over `E` and `m`
 //!
-//! `m = 1..=M` (default 16, `m ≤ E`). For each `m`: every integer `E ∈ [m, N]` for L2 with
-//! `N ≤ 4096`; otherwise every integer up to 64, a geometric grid of ratio 1.05 up to `N`
-//! (always including `N`), then an integer golden-section refinement between the best grid
-//! point's neighbours. `E/m` need not be an integer (the mean multiplicity, as in the closed
-//! form).
+//! `m = 1..=M` (default 16) and an integer number of directions `D`, `E = m D ≤ N` (unlike
+//! the closed form, which allows a fractional `E/m`; here a fractional `D` would let `m = 2`
+//! reach a `D` that `m = 1` cannot and look better for no physical reason). For each `m`:
+//! every `D ≤ N/m` for L2 with `N ≤ 4096`; otherwise every `D` up to 64, a geometric grid of
+//! ratio 1.05 up to `⌊N/m⌋`, then an integer golden-section refinement between the best grid
+//! point's neighbours.
 
 use argmin::core::CostFunction;
 use serde::Serialize;
@@ -72,7 +72,7 @@ use serde::Serialize;
 use crate::error::{finite, Error, Result};
 use crate::gain::{argmin_1d, intercept_parts, Convention, SymmetricPoint, ThetaLaw};
 use crate::loss::{Loss, GL10_W, GL10_X};
-use crate::packing::kissing_row;
+use crate::packing::{kissing_bounds, kissing_row};
 use crate::sphere::ln_angle_density_norm;
 use crate::theta::theta_min_ln;
 
@@ -92,7 +92,7 @@ const TIE: f64 = 1e-12;
 pub struct Neighbours {
     /// `K`.
     pub value: f64,
-    /// `kissing lower bound`, `kissing monotone/CSW fallback`, or `user`.
+    /// Where `K` comes from: the kissing table's lower bound, or the rigorous lower bound beyond it.
     pub source: &'static str,
 }
 
@@ -109,15 +109,15 @@ pub fn default_neighbours(n: usize) -> Result<Neighbours> {
     if let Some(r) = kissing_row(d) {
         return Ok(Neighbours {
             value: r.lower as f64,
-            source: "kissing lower bound",
+            source: "kissing lower bound (table)",
         });
     }
-    let last = kissing_row(32).map_or(0.0, |r| r.lower as f64);
-    let df = d as f64;
-    let csw = (3.0 * std::f64::consts::PI * df / 8.0).sqrt() * (2.0 / 3f64.sqrt()).powf(df);
+    let k = kissing_bounds(d)?;
     Ok(Neighbours {
-        value: last.max(csw),
-        source: "kissing monotone/CSW fallback",
+        value: k
+            .lower
+            .map_or_else(|| 10f64.powf(k.log10_lower), |x| x as f64),
+        source: "kissing lower bound (beyond the table)",
     })
 }
 
@@ -457,26 +457,25 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
     Ok(k)
 }
 
-/// Candidate `E` values for multiplicity `m`.
+/// Candidate numbers of directions `D` (so `E = m D ≤ N`) for multiplicity `m`.
 fn candidates(features: u64, m: u64, loss: &Loss) -> Vec<u64> {
-    if m > features {
+    let dmax = features / m;
+    if dmax == 0 {
         return vec![];
     }
     if *loss == Loss::L2 && features <= EXACT_E_SCAN {
-        return (m..=features).collect();
+        return (1..=dmax).collect();
     }
-    let mut v: Vec<u64> = (m..=features.min(GRID_START.max(m))).collect();
-    let mut x = *v.last().unwrap_or(&m);
-    while x < features {
-        x = ((x as f64 * GRID_RATIO).ceil() as u64)
-            .max(x + 1)
-            .min(features);
+    let mut v: Vec<u64> = (1..=dmax.min(GRID_START)).collect();
+    let mut x = *v.last().unwrap_or(&1);
+    while x < dmax {
+        x = ((x as f64 * GRID_RATIO).ceil() as u64).max(x + 1).min(dmax);
         v.push(x);
     }
     v
 }
 
-/// Integer golden-section refinement of the best `E` strictly between `lo` and `hi`.
+/// Integer golden-section refinement of the best `D` strictly between `lo` and `hi`.
 fn refine(lo: u64, hi: u64, mut f: impl FnMut(u64) -> Result<Eval>, best: &mut Eval) -> Result<()> {
     let (mut a, mut b) = (lo, hi);
     while b - a > 2 {
@@ -516,8 +515,8 @@ fn search(
     for m in 1..=opts.max_multiplicity.min(features) {
         let cands = candidates(features, m, loss);
         let mut local: Option<(usize, Eval)> = None;
-        for (i, &e) in cands.iter().enumerate() {
-            let ev = eval(n, e, m, loss, k, opts.law)?;
+        for (i, &d) in cands.iter().enumerate() {
+            let ev = eval(n, m * d, m, loss, k, opts.law)?;
             visit(&ev);
             if local.as_ref().map_or(true, |(_, b)| better(&ev, b)) {
                 local = Some((i, ev));
@@ -529,7 +528,7 @@ fn search(
             let lo = cands[i.saturating_sub(1)];
             let hi = cands[(i + 1).min(cands.len() - 1)];
             if hi > lo + 1 {
-                refine(lo, hi, |e| eval(n, e, m, loss, k, opts.law), &mut lb)?;
+                refine(lo, hi, |d| eval(n, m * d, m, loss, k, opts.law), &mut lb)?;
             }
         }
         if best.as_ref().map_or(true, |b| better(&lb, b)) {
@@ -616,10 +615,10 @@ pub fn configuration(
             format!("{embed} must lie in 1..=N = {features}"),
         ));
     }
-    if multiplicity < 1 || multiplicity > embed {
+    if multiplicity < 1 || multiplicity > embed || embed % multiplicity != 0 {
         return Err(Error::invalid(
             "multiplicity",
-            format!("{multiplicity} must lie in 1..=E = {embed}"),
+            format!("{multiplicity} must divide E = {embed} (E = m D with D directions)"),
         ));
     }
     let e = eval(n, embed, multiplicity, loss, k, opts.law)?;
@@ -660,7 +659,7 @@ pub fn neighbour_phase(
     let mut best: Option<Eval> = None;
     let mut nf = 1u64;
     while nf <= max_features {
-        for m in 1..=opts.max_multiplicity.min(nf) {
+        for m in (1..=opts.max_multiplicity.min(nf)).filter(|m| nf % m == 0) {
             let e = eval(n, nf, m, loss, k, opts.law)?;
             if best.as_ref().map_or(true, |b| better(&e, b)) {
                 best = Some(e);
@@ -908,7 +907,7 @@ mod tests {
             let k = default_neighbours(n).unwrap().value;
             let mut top = f64::NEG_INFINITY;
             for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
-                for e in m..=nf {
+                for e in (m..=nf).filter(|e| e % m == 0) {
                     top = top.max(
                         eval(n, e, m, &Loss::L2, k, ThetaLaw::SmallAngle)
                             .unwrap()

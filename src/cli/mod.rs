@@ -4,6 +4,7 @@
 //! hands rows to [`output::emit`].
 
 pub mod extrapolate;
+pub mod figures;
 pub mod gain;
 pub mod list;
 pub mod output;
@@ -54,6 +55,12 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Train a grid of toy models in parallel into DIR (resumable).
     Sweep(train::SweepArgs),
+    /// One figure of the note, PNG or SVG by the file extension.
+    Plot(figures::PlotArgs),
+    /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
+    Compare(figures::CompareArgs),
+    /// The note, reproduced: the sweep, every figure, and a report that checks each claim.
+    Reproduce(figures::ReproduceArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -71,6 +78,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Train(a) => train::train(&a, f, out),
         Command::Sweep(a) => train::sweep(&a, f, out),
+        Command::Plot(a) => figures::plot(&a, f, out),
+        Command::Compare(a) => figures::compare(&a, f, out),
+        Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),
     }
 }
 

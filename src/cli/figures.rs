@@ -1,0 +1,211 @@
+//! `plot`, `reproduce` and `compare`: figures, the reproduction report, theory beside
+//! simulation.
+
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::output::{emit, Format};
+use super::Counts;
+use superpose::error::{Error, Result};
+use superpose::reproduce;
+
+/// `superpose plot NAME --out F [--dir SWEEP_DIR]`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Figure: superposition_2d, superposition_3d, theta_min, multiplicity, amplitudes,
+    /// theta_distribution, intercept, training_inefficiency, huber, analytic_gain.
+    pub name: String,
+    /// Output file; `.png` or `.svg` decides the format.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Folder of a finished sweep (`superpose sweep --out DIR` or `superpose reproduce --out
+    /// DIR`); needed by every figure except analytic_gain.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// One row of `plot`.
+#[derive(Debug, Serialize)]
+pub struct PlotOut {
+    /// Figure name.
+    pub figure: String,
+    /// File written.
+    pub path: String,
+}
+
+/// `superpose plot`.
+pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    reproduce::draw_from_dir(&a.name, a.dir.as_deref(), &a.out, &|_, _| None, &|_, _| {
+        None
+    })?;
+    emit(
+        &[PlotOut {
+            figure: a.name.clone(),
+            path: a.out.display().to_string(),
+        }],
+        f,
+        out,
+    )
+}
+
+/// `superpose compare --dims L --features L [--dir SWEEP_DIR]`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Model dimensions n.
+    #[arg(long, value_parser = super::counts, default_value = "2,3,4,6,8")]
+    pub dims: Counts,
+    /// Numbers of features N (e.g. `4..1024:x2`).
+    #[arg(long, value_parser = super::counts, default_value = "4..1024:x2")]
+    pub features: Counts,
+    /// Read the models from this finished sweep folder instead of training.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// `superpose compare`.
+pub fn compare(a: &CompareArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    for &n in &a.dims.0 {
+        superpose::sphere::check_dim(n)?;
+        if n < 2 {
+            return Err(Error::invalid("--dims", "the toy model needs n ≥ 2"));
+        }
+    }
+    if a.features.0.is_empty() || a.features.0.contains(&0) {
+        return Err(Error::invalid("--features", "need N ≥ 1"));
+    }
+    let models = match &a.dir {
+        Some(dir) => {
+            let all = reproduce::read_sweep(dir)?;
+            let picked: Vec<_> = all
+                .into_iter()
+                .filter(|t| {
+                    a.dims.0.contains(&t.view.n) && a.features.0.contains(&t.view.features())
+                })
+                .collect();
+            if picked.is_empty() {
+                return Err(Error::invalid(
+                    "--dir",
+                    format!(
+                        "{} holds no model with the requested --dims and --features",
+                        dir.display()
+                    ),
+                ));
+            }
+            picked
+        }
+        None => train_models(&a.dims.0, &a.features.0)?,
+    };
+    let rows = superpose::compare::rows(&models, &reproduce::symmetric_optimum)?;
+    emit(&rows, f, out)
+}
+
+/// Trains one model per (n, N) with the trainer's default settings (exact loss, L2), in
+/// parallel, and reads each back as a [`reproduce::Trained`].
+fn train_models(dims: &[usize], features: &[usize]) -> Result<Vec<reproduce::Trained>> {
+    use rayon::prelude::*;
+    let jobs: Vec<(usize, usize)> = dims
+        .iter()
+        .flat_map(|&n| features.iter().map(move |&nf| (n, nf)))
+        .collect();
+    let mut out = jobs
+        .par_iter()
+        .map(|&(n, nf)| {
+            let cfg = superpose::toy::TrainConfig::new(n, nf);
+            let t = superpose::toy::train(&cfg, &superpose::toy::NoObserver)?;
+            let rec = serde_json::json!({
+                "config": cfg,
+                "report": t.report,
+                "diagnostics": t.diagnostics,
+                "model": t.model.to_saved(t.report.loss),
+            });
+            reproduce::trained_from_value(&rec, std::path::Path::new("<trained>"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|t| (t.view.n, t.view.features()));
+    Ok(out)
+}
+
+/// `superpose reproduce --out DIR [--quick]`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Output folder: the sweeps, `figures/`, `report.md`, `claims.json`. Rerunning reuses the
+    /// models that finished.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A subset for a fast check (n ∈ {2, 3, 8}, N ≤ 64, a small Huber sweep; < 1 min).
+    #[arg(long)]
+    pub quick: bool,
+    /// Seed of the training runs.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// One row of `reproduce`: a claim and its verdict.
+#[derive(Debug, Serialize)]
+pub struct ReproduceOut {
+    /// Claim number (SPEC §6).
+    pub id: usize,
+    /// Verdict.
+    pub verdict: String,
+    /// The claim.
+    pub claim: String,
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl reproduce::Progress for Bar {
+    fn step(&self, message: &str) {
+        self.0.set_message(message.to_string());
+        self.0.inc(1);
+    }
+}
+
+/// `superpose reproduce`.
+pub fn reproduce_cmd(a: &ReproduceArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    let mut plan = if a.quick {
+        reproduce::Plan::quick()
+    } else {
+        reproduce::Plan::full()
+    };
+    plan.seed = a.seed;
+    if a.out.exists() && !a.out.is_dir() {
+        return Err(Error::invalid(
+            "--out",
+            format!("{} exists and is not a folder", a.out.display()),
+        ));
+    }
+    let total = (plan.models() + superpose::plot::NAMES.len() + 1) as u64;
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .map_err(|e| Error::Numerical(e.to_string()))?
+            .progress_chars("=> "),
+    );
+    let progress = Bar(bar);
+    let result = reproduce::run(&plan, &a.out, &progress);
+    progress.0.finish_and_clear();
+    let outcome = result?;
+    eprintln!(
+        "superpose: reproduce ({}) finished in {:.1} s: {} figures, report in {}",
+        plan.name,
+        outcome.seconds,
+        outcome.written.figures.len(),
+        a.out.join("report.md").display()
+    );
+    let rows: Vec<ReproduceOut> = outcome
+        .written
+        .claims
+        .iter()
+        .map(|c| ReproduceOut {
+            id: c.id,
+            verdict: c.verdict.as_str().to_string(),
+            claim: c.claim.clone(),
+        })
+        .collect();
+    emit(&rows, f, out)
+}

@@ -1,0 +1,322 @@
+//! Runs the `superpose` binary: `plot` (from a sweep folder, PNG and SVG, bad input),
+//! `reproduce --quick` end to end, `compare`.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_superpose"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// One line on stderr, starting with `superpose: error:`, exit status 2.
+fn fails_cleanly(args: &[&str]) {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("superpose: error:"), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+/// Opens a PNG: expected size (if given), many colours, a sizeable share of non-white pixels.
+fn check_png(path: &Path, size: Option<(u32, u32)>) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    if let Some(s) = size {
+        assert_eq!(img.dimensions(), s, "{}", path.display());
+    }
+    let (w, h) = img.dimensions();
+    assert!(w >= 600 && h >= 400, "{}: {w}×{h}", path.display());
+    let mut colours = std::collections::HashSet::new();
+    let mut ink = 0usize;
+    for p in img.pixels() {
+        colours.insert(p.0);
+        if p.0 != [255, 255, 255] {
+            ink += 1;
+        }
+    }
+    assert!(
+        colours.len() > 50,
+        "{}: {} colours",
+        path.display(),
+        colours.len()
+    );
+    assert!(
+        ink * 50 > (w * h) as usize,
+        "{}: almost blank",
+        path.display()
+    );
+}
+
+/// A sweep folder with hand-made models (regular polygons in the first two axes).
+fn fake_sweep(dir: &Path, dims: &[usize], features: &[usize]) {
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    for &n in dims {
+        for &nf in features {
+            let d = nf.min(8);
+            let w: Vec<Vec<f64>> = (0..nf)
+                .map(|i| {
+                    let a = (i % d) as f64 * std::f64::consts::TAU / d as f64;
+                    let mut v = vec![0.0; n];
+                    v[0] = a.cos();
+                    v[1] = a.sin();
+                    v
+                })
+                .collect();
+            let j = serde_json::json!({
+                "config": {"n": n, "features": nf},
+                "report": {"n": n, "features": nf, "gain": d as f64 / 4.0},
+                "diagnostics": {},
+                "model": {"n": n, "features": nf, "w": w, "b": vec![-0.4; nf], "loss": "l2"},
+            });
+            std::fs::write(
+                dir.join(format!("models/n{n}_N{nf}.json")),
+                serde_json::to_string(&j).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn plot_draws_from_a_sweep_folder() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2, 3, 4], &[4, 8, 16, 32]);
+    let dir = d.path().to_str().unwrap();
+    for name in [
+        "superposition_2d",
+        "superposition_3d",
+        "theta_min",
+        "multiplicity",
+        "amplitudes",
+        "theta_distribution",
+        "intercept",
+        "training_inefficiency",
+    ] {
+        let png = d.path().join(format!("{name}.png"));
+        let out = run(&[
+            "--format",
+            "json",
+            "plot",
+            name,
+            "--out",
+            png.to_str().unwrap(),
+            "--dir",
+            dir,
+        ]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0]["figure"], name);
+        check_png(&png, None);
+    }
+    let svg = d.path().join("t.svg");
+    let out = run(&[
+        "plot",
+        "theta_min",
+        "--out",
+        svg.to_str().unwrap(),
+        "--dir",
+        dir,
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("θ_min"));
+}
+
+#[test]
+fn plot_rejects_bad_input() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2], &[4, 8]);
+    let dir = d.path().to_str().unwrap();
+    let png = d.path().join("x.png");
+    let png = png.to_str().unwrap();
+    fails_cleanly(&["plot", "no_such_figure", "--out", png, "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", "x.jpg", "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", "x", "--dir", dir]);
+    fails_cleanly(&["plot", "theta_min", "--out", png]);
+    fails_cleanly(&[
+        "plot",
+        "theta_min",
+        "--out",
+        "/nonexistent/dir/x.png",
+        "--dir",
+        dir,
+    ]);
+    fails_cleanly(&[
+        "plot",
+        "theta_min",
+        "--out",
+        png,
+        "--dir",
+        "/nonexistent/sweep",
+    ]);
+    // n = 3 figure from a folder with only n = 2 models.
+    fails_cleanly(&["plot", "superposition_3d", "--out", png, "--dir", dir]);
+    assert!(!Path::new(png).exists());
+}
+
+#[test]
+fn compare_reads_a_sweep_folder() {
+    let d = tempfile::tempdir().unwrap();
+    fake_sweep(d.path(), &[2, 3], &[4, 8, 16]);
+    let dir = d.path().to_str().unwrap();
+    let out = run(&[
+        "--format",
+        "json",
+        "compare",
+        "--dims",
+        "2",
+        "--features",
+        "4,8",
+        "--dir",
+        dir,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        for k in [
+            "theta_trained",
+            "theta_law",
+            "theta_law_chord",
+            "ratio_theta_small",
+            "intercept_trained",
+            "cos_theta_min",
+            "intercept_finite",
+            "gain_trained",
+            "gain_closed",
+            "gain_finite",
+            "multiplicity_trained",
+            "multiplicity_finite",
+        ] {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        // n = 2 polygon of D = N directions: θ = 2π/D is the n = 2 law exactly.
+        let ratio = r["ratio_theta_small"].as_f64().unwrap();
+        assert!((ratio - 1.0).abs() < 1e-9, "{r}");
+    }
+    fails_cleanly(&["compare", "--dims", "0", "--features", "4", "--dir", dir]);
+    fails_cleanly(&["compare", "--dims", "5", "--features", "4", "--dir", dir]);
+}
+
+/// `reproduce --quick` end to end: every figure opens, is its declared size and not blank;
+/// `report.md` and `claims.json` (a verdict for each of the 10 claims); a rerun reuses the
+/// finished models; `plot --dir` works on the result.
+#[test]
+fn reproduce_quick_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("repro");
+    let dir_s = dir.to_str().unwrap();
+    let out = run(&["--format", "json", "reproduce", "--quick", "--out", dir_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 10);
+    for name in [
+        "superposition_2d",
+        "superposition_3d",
+        "theta_min",
+        "multiplicity",
+        "amplitudes",
+        "theta_distribution",
+        "intercept",
+        "training_inefficiency",
+        "huber",
+        "analytic_gain",
+    ] {
+        check_png(&dir.join("figures").join(format!("{name}.png")), None);
+    }
+    // Sizes: the analytic figure is 5 columns × 2 conventions of 400 px panels.
+    check_png(&dir.join("figures/analytic_gain.png"), Some((2040, 860)));
+    let claims: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("claims.json")).unwrap()).unwrap();
+    let claims = claims.as_array().unwrap();
+    assert_eq!(claims.len(), 10);
+    for (k, c) in claims.iter().enumerate() {
+        assert_eq!(c["id"], k + 1);
+        let v = c["verdict"].as_str().unwrap();
+        assert!(["holds", "differs", "does not hold"].contains(&v), "{c}");
+        assert!(!c["rule"].as_str().unwrap().is_empty());
+        assert!(c["measured"].is_object());
+    }
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Beyond the note"));
+    assert!(!md.contains("NaN") && !md.contains("inf"));
+    // A rerun trains nothing: every model is read back.
+    let out = run(&["reproduce", "--quick", "--out", dir_s]);
+    assert!(out.status.success());
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("25 of 25 models were read back"),
+        "{}",
+        &md[..400]
+    );
+    // plot reads the reproduce folder.
+    let png = d.path().join("t.png");
+    let out = run(&[
+        "plot",
+        "huber",
+        "--out",
+        png.to_str().unwrap(),
+        "--dir",
+        dir_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_png(&png, None);
+}
+
+#[test]
+fn reproduce_rejects_a_bad_output_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("a_file");
+    std::fs::write(&file, "x").unwrap();
+    fails_cleanly(&["reproduce", "--quick", "--out", file.to_str().unwrap()]);
+    let below = file.join("sub");
+    fails_cleanly(&["reproduce", "--quick", "--out", below.to_str().unwrap()]);
+}
+
+#[test]
+fn compare_trains_when_no_folder_is_given() {
+    let out = run(&[
+        "--format",
+        "json",
+        "compare",
+        "--dims",
+        "3",
+        "--features",
+        "8",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &rows[0];
+    assert_eq!(r["n"], 3);
+    assert_eq!(r["features"], 8);
+    // 8 points on S²: the trained θ_min is within 15% of the law.
+    let ratio = r["ratio_theta_small"].as_f64().unwrap();
+    assert!((0.85..1.15).contains(&ratio), "{r}");
+}
