@@ -11,9 +11,10 @@
 //!   `c = max(cos θ_min, 0)` of the spread points; then L-BFGS.
 //! * **lift**: the best model of size `N_{l+1}`, each feature copied `m = ⌊N_l/N_{l+1}⌋` times as
 //!   `(W/√m, b/m)` (the rest dead). By the exact identity of SPEC §4 (tested in
-//!   [`super::exact`]) this has exactly the gain of the smaller model; a 1e-3 relative
+//!   [`super::exact`]) this has exactly the gain of the smaller model for L2 (for other losses
+//!   the identity does not hold and the lift is just one more candidate); a 1e-3 relative
 //!   perturbation breaks the symmetry of the copies before the L-BFGS polish, and the unperturbed
-//!   lift is kept as a candidate too. Gain is therefore non-decreasing along the chain.
+//!   lift is kept as a candidate too. For L2, gain is therefore non-decreasing along the chain.
 //! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
 //!   the bias projected onto `b ≤ 0`, then L-BFGS.
 //!
