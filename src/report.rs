@@ -63,6 +63,18 @@ impl Verdict {
 }
 
 /// Pairwise-angle statistics of one model against the uniform density on `S^{n−1}`.
+///
+/// # Formula
+///
+/// With `P̂(B)` the fraction of pairwise angles in a bin `B` and `U(B) = ∫_B p(θ) dθ` the mass
+/// of the uniform pairwise-angle density `p(θ) = Γ(n/2)/(√π Γ((n−1)/2)) sin^{n−2}θ`
+/// ([`crate::sphere::angle_density`], SPEC §4):
+///
+/// ```text
+/// tv_distance        = ½ Σ_B |P̂(B) − U(B)|             (18 bins of 10° over [0, π])
+/// peak_ratio         = P̂([0.9, 1.2]·θ_min) / U([0.9, 1.2]·θ_min)
+/// right_angle_ratio  = P̂([85°, 95°]) / U([85°, 95°])
+/// ```
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct AngleStats {
     /// Total-variation distance between the histogram (10° bins, coarse enough that a few
@@ -74,7 +86,12 @@ pub struct AngleStats {
     pub right_angle_ratio: f64,
 }
 
-/// Probability mass of the uniform pairwise-angle density on `S^{n−1}` in `[a, b]` (Simpson).
+/// Probability mass of the uniform pairwise-angle density on `S^{n−1}` in `[a, b]`.
+///
+/// # Formula
+///
+/// `U([a, b]) = ∫_a^b p(θ) dθ` by composite Simpson with 200 panels (the integrand is a
+/// polynomial in sin θ; tested against `∫_0^π p = 1` and, for n = 3, `p = sin θ / 2`).
 pub fn uniform_mass(n: usize, a: f64, b: f64) -> f64 {
     let (a, b) = (a.max(0.0), b.min(std::f64::consts::PI));
     if b <= a {
@@ -128,6 +145,13 @@ impl AngleStats {
 }
 
 /// What the report needs to know about one trained model.
+///
+/// # Formula
+///
+/// Embedded: `|W_i|² + b_i > 0`. Directions: the trainer's groups (angle < 10⁻² rad), each
+/// represented by the normalised mean of its members' unit vectors; `θ_min` of a direction is
+/// the angle to the nearest other representative; spread `(q₀.₉ − q₀.₁)/median`. Intercept
+/// `−b_i/|W_i|²`. Coefficient of variation `s/x̄` (sample standard deviation).
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelFacts {
     /// Model dimension.
@@ -216,6 +240,11 @@ fn ranks(v: &[f64]) -> Vec<f64> {
 }
 
 /// Spearman rank correlation (`None` if either variable is constant or fewer than 3 points).
+///
+/// # Formula
+///
+/// Pearson correlation of the ranks (ties get their average rank):
+/// `ρ = Σ (r_x − r̄_x)(r_y − r̄_y) / √(Σ (r_x − r̄_x)² Σ (r_y − r̄_y)²)`.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() || x.len() < 3 {
         return None;
@@ -1213,7 +1242,12 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
         "| N | trained intercept | cos θ_min | finite-neighbour optimum |\n|---|---|---|---|\n",
     );
     for (nf, t, c, f) in &beyond.intercept {
-        s.push_str(&format!("| {nf} | {t:.4} | {c:.4} | {} |\n", opt(*f)));
+        s.push_str(&format!(
+            "| {nf} | {} | {} | {} |\n",
+            opt(Some(*t)),
+            opt(Some(*c)),
+            opt(*f)
+        ));
     }
     s.push_str("\n### Is degeneracy optimal?\n\n");
     s.push_str(
@@ -1225,11 +1259,11 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
     s.push_str("| n | N | trained gain | trained m̄ | symmetric optimum | its m | best m = 1 | structured start |\n|---|---|---|---|---|---|---|---|\n");
     for r in &beyond.degeneracy {
         s.push_str(&format!(
-            "| {} | {} | {:.4} | {:.3} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.n,
             r.features,
-            r.trained_gain,
-            r.trained_multiplicity,
+            opt(Some(r.trained_gain)),
+            opt(Some(r.trained_multiplicity)),
             opt(r.symmetric_gain),
             r.symmetric_multiplicity
                 .map_or("—".into(), |m| m.to_string()),

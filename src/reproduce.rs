@@ -172,6 +172,15 @@ pub fn huber_dir(dir: &Path, delta: f64) -> PathBuf {
 /// Reads the Huber sweep under `dir/huber/delta*/`: `(δ, model)` pairs.
 pub fn read_huber(dir: &Path) -> Result<Vec<(f64, Trained)>> {
     let root = dir.join("huber");
+    if !root.is_dir() {
+        return Err(Error::invalid(
+            "--dir",
+            format!(
+                "{} holds no Huber sweep (huber/delta*/models, written by `superpose reproduce`)",
+                dir.display()
+            ),
+        ));
+    }
     let rd = std::fs::read_dir(&root).map_err(|e| Error::io(&root, e))?;
     let mut out = Vec::new();
     for e in rd.filter_map(|e| e.ok()) {

@@ -229,22 +229,24 @@ fn reproduce_quick_end_to_end() {
     );
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 10);
-    for name in [
-        "superposition_2d",
-        "superposition_3d",
-        "theta_min",
-        "multiplicity",
-        "amplitudes",
-        "theta_distribution",
-        "intercept",
-        "training_inefficiency",
-        "huber",
-        "analytic_gain",
+    // Sizes follow from the layouts: 300 px per model column (+40) for the weight pictures
+    // (5 models of n = 2 and of n = 3 in the quick plan), 520 × 430 px per n panel (+60 title)
+    // for θ_min (n ∈ {2, 3, 8} in one row), 700 px per n for amplitudes (only n = 3 of 3, 4),
+    // 400 px panels for analytic_gain (5 n × 2 conventions, +40/+60), fixed sizes otherwise.
+    for (name, size) in [
+        ("superposition_2d", (1540, 740)),
+        ("superposition_3d", (1540, 740)),
+        ("theta_min", (1560, 490)),
+        ("multiplicity", (1400, 600)),
+        ("amplitudes", (700, 620)),
+        ("theta_distribution", (1100, 650)),
+        ("intercept", (1600, 900)),
+        ("training_inefficiency", (1100, 720)),
+        ("huber", (1650, 560)),
+        ("analytic_gain", (2040, 860)),
     ] {
-        check_png(&dir.join("figures").join(format!("{name}.png")), None);
+        check_png(&dir.join("figures").join(format!("{name}.png")), Some(size));
     }
-    // Sizes: the analytic figure is 5 columns × 2 conventions of 400 px panels.
-    check_png(&dir.join("figures/analytic_gain.png"), Some((2040, 860)));
     let claims: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("claims.json")).unwrap()).unwrap();
     let claims = claims.as_array().unwrap();

@@ -1,7 +1,7 @@
 //! Output of result rows: a comfy-table table (default), JSON (an array of row objects) or CSV.
 //!
 //! Rows are any `Serialize` structs; their field names are the JSON keys, in declaration order.
-//! Keys that start with `theta` (or end with `_angle`) are angles in radians; the table shows
+//! Keys that start with `theta` are angles in radians; the table shows
 //! them in degrees too. Non-finite numbers are written as `null` (JSON) or empty (CSV), never
 //! as NaN.
 
@@ -27,7 +27,7 @@ pub enum Format {
 }
 
 fn is_angle(key: &str) -> bool {
-    (key.starts_with("theta") || key.ends_with("_angle")) && !key.ends_with("_deg")
+    key.starts_with("theta") && !key.ends_with("_deg")
 }
 
 fn to_objects<T: Serialize>(rows: &[T]) -> Result<Vec<Map<String, Value>>> {
@@ -185,6 +185,13 @@ mod tests {
         assert!(c.lines().nth(1).unwrap().ends_with(",,\"a,b\""));
         let t = render(Format::Table);
         assert!(t.contains("(90°)"), "{t}");
+    }
+
+    #[test]
+    fn only_theta_keys_are_angles() {
+        assert!(is_angle("theta_min_median"));
+        assert!(!is_angle("dgain_dembed_small_angle"));
+        assert!(!is_angle("theta_deg"));
     }
 
     #[test]

@@ -121,6 +121,37 @@ where
         .map_err(de)
 }
 
+/// Draws the legend in the corner of the plot that covers the fewest of `points` (data
+/// coordinates, any axis types); the legend box is taken as `w × h` of the plotting area.
+pub fn legend_auto<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    points: &[(X::ValueType, Y::ValueType)],
+    w: f64,
+    h: f64,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+{
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    let (dx, dy) = (
+        (xr.end - xr.start).max(1) as f64,
+        (yr.end - yr.start).max(1) as f64,
+    );
+    let fr: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| {
+            let (px, py) = chart.backend_coord(p);
+            (
+                (px - xr.start) as f64 / dx,
+                1.0 - (py - yr.start) as f64 / dy,
+            )
+        })
+        .collect();
+    legend(chart, emptiest_corner(&fr, w, h))
+}
+
 /// The legend corner with the fewest data points under it. `points` are in axis fractions
 /// (`[0, 1]²`, x to the right, y up); a legend box covers `w × h` of the plot.
 pub fn emptiest_corner(points: &[(f64, f64)], w: f64, h: f64) -> SeriesLabelPosition {

@@ -6,7 +6,9 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 
-use super::style::{color_for_n, emptiest_corner, font, frac, legend, palette, titled, GREY, RED};
+use super::style::{
+    color_for_n, emptiest_corner, font, frac, legend, legend_auto, palette, titled, GREY, RED,
+};
 use super::weights::median;
 use super::{de, lin_range, log_range, log_tick, tick, Figure};
 use plotters::style::colors::TRANSPARENT;
@@ -134,7 +136,13 @@ impl Figure for ThetaMinFig {
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
                 });
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+            let pts: Vec<(f64, f64)> = s
+                .models
+                .iter()
+                .flat_map(|(nf, th)| th.iter().map(move |t| (*nf as f64, t.to_degrees())))
+                .chain(s.law.iter().map(|l| (l.0 as f64, l.1.to_degrees())))
+                .collect();
+            legend_auto(&mut chart, &pts, 0.55, 0.3)?;
         }
         Ok(())
     }

@@ -9,8 +9,8 @@ use rand_distr::StandardNormal;
 
 use super::*;
 
-/// Draws one figure into a file.
-pub type Draw = Box<dyn Fn(&std::path::Path) -> crate::Result<()>>;
+/// Draws one figure into a file; returns its declared size.
+pub type Draw = Box<dyn Fn(&std::path::Path) -> crate::Result<(u32, u32)>>;
 
 /// Unit directions: D evenly spread points on S^{n−1}.
 pub fn directions(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
@@ -231,7 +231,7 @@ pub fn all() -> Vec<(&'static str, Draw)> {
         models: models(3),
     };
     fn boxed<F: Figure + 'static>(f: F) -> Draw {
-        Box::new(move |p| save(&f, p))
+        Box::new(move |p| save(&f, p).map(|()| f.size()))
     }
     vec![
         ("superposition_2d", boxed(s2)),
@@ -289,9 +289,8 @@ mod tests {
         for (name, draw) in &figs {
             assert!(NAMES.contains(name));
             let png = out.join(format!("{name}.png"));
-            draw(&png).unwrap();
-            let (w, h) = image::image_dimensions(&png).unwrap();
-            check_png(&png, (w, h));
+            let size = draw(&png).unwrap();
+            check_png(&png, size);
             let svg = dir.path().join(format!("{name}.svg"));
             draw(&svg).unwrap();
             let text = std::fs::read_to_string(&svg).unwrap();

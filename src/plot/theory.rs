@@ -8,7 +8,9 @@ use plotters::prelude::*;
 use crate::error::{Error, Result};
 use crate::sphere::angle_density;
 
-use super::style::{color_for_n, dashed_vline, font, legend, palette, titled, GREY, RED};
+use super::style::{
+    color_for_n, dashed_vline, font, legend, legend_auto, palette, titled, GREY, RED,
+};
 use super::{de, log_range, log_tick, tick, Figure};
 use plotters::style::colors::TRANSPARENT;
 
@@ -249,12 +251,13 @@ impl Figure for AnalyticGainFig {
                     Some(&format!("transition N = {}", tick(t))),
                 )?;
             }
-            let pos = if p.n == 2 {
-                SeriesLabelPosition::LowerLeft
-            } else {
-                SeriesLabelPosition::LowerRight
-            };
-            legend(&mut chart, pos)?;
+            let pts: Vec<(f64, f64)> = p
+                .curves
+                .iter()
+                .flat_map(|c| c.points.iter().copied())
+                .filter(|q| q.1 > 0.0)
+                .collect();
+            legend_auto(&mut chart, &pts, 0.4, 0.35)?;
         }
         Ok(())
     }
