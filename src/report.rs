@@ -1166,13 +1166,23 @@ pub fn markdown(header: &str, claims: &[Claim], beyond: &Beyond, figures: &[&str
     s.push_str("\n\n## Verdicts\n\n");
     s.push_str(
         "Each claim is split into criteria with stated thresholds; a claim **holds** if every \
-         criterion passes, **does not hold** if none does, and **differs** otherwise. Every \
-         number below is computed by this run.\n\n",
+         criterion passes, **does not hold** if none does, and **differs** otherwise. A \
+         criterion with nothing to test (no model in the regime it speaks about) fails, and its \
+         numbers show as —. Every number below is computed from this run's models and the \
+         theory; none is typed in.\n\n",
     );
-    s.push_str("| # | claim | verdict |\n|---|---|---|\n");
+    s.push_str("| # | claim | verdict | criteria passed |\n|---|---|---|---|\n");
     for c in claims {
+        let passed = match c.measured.get("criteria_passed") {
+            Some(Value::Array(p)) => format!(
+                "{} of {}",
+                p.iter().filter(|v| v.as_bool() == Some(true)).count(),
+                p.len()
+            ),
+            _ => "—".into(),
+        };
         s.push_str(&format!(
-            "| {} | {} | **{}** |\n",
+            "| {} | {} | **{}** | {passed} |\n",
             c.id,
             c.claim,
             c.verdict.as_str()

@@ -37,9 +37,10 @@ pub struct PlotOut {
 
 /// `superpose plot`.
 pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    reproduce::draw_from_dir(&a.name, a.dir.as_deref(), &a.out, &|_, _| None, &|_, _| {
-        None
-    })?;
+    // The symmetric theory (finite-neighbour optimum) for intercept and training_inefficiency.
+    let finite = |n: usize, nf: usize| reproduce::symmetric_optimum(n, nf).map(|s| s.intercept);
+    let optimum = |n: usize, nf: usize| reproduce::symmetric_optimum(n, nf).map(|s| s.gain);
+    reproduce::draw_from_dir(&a.name, a.dir.as_deref(), &a.out, &finite, &optimum)?;
     emit(
         &[PlotOut {
             figure: a.name.clone(),
