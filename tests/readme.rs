@@ -3,6 +3,9 @@
 //! order) and its output must match the lines shown below it — strings exactly, numbers to a
 //! relative 1e-6 (training is deterministic for a seed, but the last digits of a float may
 //! depend on the machine's summation order).
+//!
+//! After a deliberate change of output, `UPDATE_README=1 cargo test --release --test readme`
+//! rewrites the example outputs in README.md from the real commands (then review the diff).
 
 use std::path::Path;
 use std::process::Command;
@@ -71,6 +74,8 @@ fn readme_examples_print_what_the_readme_shows() {
         std::env::var("PATH").unwrap_or_default()
     );
     let scratch = tempfile::tempdir().unwrap();
+    let update = std::env::var_os("UPDATE_README").is_some();
+    let mut updated = readme.clone();
     for ex in exs {
         let out = Command::new("sh")
             .arg("-c")
@@ -85,6 +90,12 @@ fn readme_examples_print_what_the_readme_shows() {
             .lines()
             .map(str::to_string)
             .collect();
+        if update {
+            let old = format!("$ {}\n{}\n", ex.command, ex.expected.join("\n"));
+            let new = format!("$ {}\n{}\n", ex.command, got.join("\n"));
+            updated = updated.replacen(&old, &new, 1);
+            continue;
+        }
         assert_eq!(
             got.len(),
             ex.expected.len(),
@@ -99,5 +110,8 @@ fn readme_examples_print_what_the_readme_shows() {
                 ex.command
             );
         }
+    }
+    if update {
+        std::fs::write(root.join("README.md"), updated).unwrap();
     }
 }
