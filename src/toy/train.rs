@@ -11,14 +11,20 @@
 //!   `c = max(cos θ_min, 0)` of the spread points; then L-BFGS.
 //! * **lift**: the best model of size `N_{l+1}`, each feature copied `m = ⌊N_l/N_{l+1}⌋` times as
 //!   `(W/√m, b/m)` (the rest dead). By the exact identity of SPEC §4 (tested in
-//!   [`super::exact`]) this has exactly the gain of the smaller model; a 1e-3 relative
+//!   [`super::exact`]) this has exactly the gain of the smaller model for L2 (for other losses
+//!   the identity does not hold and the lift is just one more candidate); a 1e-3 relative
 //!   perturbation breaks the symmetry of the copies before the L-BFGS polish, and the unperturbed
-//!   lift is kept as a candidate too. Gain is therefore non-decreasing along the chain.
+//!   lift is kept as a candidate too. For L2, gain is therefore non-decreasing along the chain.
+//! * **pad**: the best (by gain) of the small models with `n + 1 ≤ D < N_J` features, trained
+//!   the same way without the chain, followed by dead features — the gain is unchanged for any
+//!   loss. (In 2-D the best is 7 directions, which no halving chain from a power of two meets.)
 //! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
 //!   the bias projected onto `b ≤ 0`, then L-BFGS.
 //!
-//! Every start gets a screening polish of `screen_iters` L-BFGS iterations; the best of them
-//! (by exact loss) is then polished for up to `lbfgs_iters` more.
+//! Every start gets a screening polish of `screen_iters` L-BFGS iterations; then the best
+//! screened start of each of the [`FINAL_KINDS`] best kinds (spread, lift, pad, random) is
+//! polished for up to `lbfgs_iters` more, and the lowest exact loss wins. (A spread start can
+//! rank below a lift after screening and still end best, e.g. n = 3, N = 512.)
 //!
 //! The L-BFGS polish (argmin, More–Thuente line search with the step capped at 1e4, memory
 //! [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
@@ -44,6 +50,9 @@ use rand_distr::StandardNormal;
 use super::{exact, Event, Loss, Model, Observer};
 use crate::error::{Error, Result};
 
+/// Number of start kinds (spread, lift, pad, random) whose best screened candidate gets the
+/// final polish.
+pub const FINAL_KINDS: usize = 2;
 /// L-BFGS memory (number of correction pairs).
 pub const LBFGS_MEMORY: usize = 30;
 /// L-BFGS iterations per polish chunk.
@@ -226,6 +235,27 @@ pub fn lift(small: &Model, features: usize) -> Model {
         let col = small.w.column(i / m) / s;
         model.w.set_column(i, &col);
         model.b[i] = small.b[i / m] / m as f64;
+    }
+    model
+}
+
+/// The loss used to rank candidates: a padded model is exactly as good as the corresponding
+/// degenerate lift for L2 (the identity of SPEC §4), so within 1e-9 relative the lift (every
+/// feature embedded, as gradient training finds it) is preferred over the pad.
+fn biased(l: f64, name: &str) -> f64 {
+    if name == "pad" {
+        l + 1e-9 * l.abs()
+    } else {
+        l
+    }
+}
+
+/// `small` followed by dead features (`W = 0`, `b = 0`) up to `features`.
+pub fn pad(small: &Model, features: usize) -> Model {
+    let mut model = Model::zeros(small.n(), features);
+    for i in 0..small.features().min(features) {
+        model.w.set_column(i, &small.w.column(i));
+        model.b[i] = small.b[i];
     }
     model
 }
@@ -422,6 +452,26 @@ pub fn train_exact(
         }
     }
     sizes.reverse();
+    // Small models (n+1 ≤ D < smallest chain size): the best by gain, padded with dead features,
+    // is a candidate at every size (padding keeps the gain exactly, for any loss). In 2-D the
+    // optimum is 7 directions, which no halving chain from a power of two reaches.
+    let mut small_best: Option<(Model, f64)> = None;
+    if s.chain {
+        for d in (n + 1).max(2)..sizes[0] {
+            let r = train_exact(
+                n,
+                d,
+                seed,
+                loss,
+                &ExactSettings { chain: false, ..*s },
+                observer,
+            )?;
+            let g = (loss.l0() - r.loss) * d as f64;
+            if small_best.as_ref().map_or(true, |b| g > b.1) {
+                small_best = Some((r.model, g));
+            }
+        }
+    }
     let mut prev: Option<Model> = None;
     let mut result = None;
     for &size in &sizes {
@@ -456,6 +506,12 @@ pub fn train_exact(
             add(lifted, l0, "lift".into(), true, (false, f64::INFINITY));
             add(m, l, "lift".into(), true, (c, ch));
         }
+        // The best small model, padded with dead features.
+        if let Some((small, _)) = &small_best {
+            let padded = pad(small, size);
+            let l = exact::loss(&padded, loss);
+            add(padded, l, "pad".into(), true, (false, f64::INFINITY));
+        }
         // Random starts.
         for r in 0..s.restarts {
             let mut rng =
@@ -474,20 +530,39 @@ pub fn train_exact(
             .filter(|c| !c.3)
             .map(|c| c.1)
             .fold(f64::INFINITY, f64::min);
-        let bi = (0..cands.len())
-            .min_by(|&a, &b| cands[a].1.total_cmp(&cands[b].1))
-            .expect("at least the spread start");
-        let (mut m, mut l, name, lifted, mut conv, mut change) = cands.swap_remove(bi);
-        if !conv {
-            let (pm, pl, pc, pch) = polish(&m, loss, s.lbfgs_iters)?;
-            if pl <= l {
-                (m, l) = (pm, pl);
-            }
-            (conv, change) = (pc, pch);
-            if !lifted {
-                best_unlifted = best_unlifted.min(l);
+        // Final polish of the best candidate of each of the two best kinds (spread, lift, pad,
+        // random): a structured start can rank low after screening yet end best.
+        cands.sort_by(|a, b| biased(a.1, &a.2).total_cmp(&biased(b.1, &b.2)));
+        let kind = |name: &str| name.split('#').next().unwrap_or("").to_string();
+        let mut kinds: Vec<String> = Vec::new();
+        let mut finals = Vec::new();
+        for c in cands {
+            let k = kind(&c.2);
+            if kinds.len() < FINAL_KINDS && !kinds.contains(&k) {
+                kinds.push(k);
+                finals.push(c);
             }
         }
+        let mut best: Option<(Model, f64, String, bool, f64)> = None;
+        for (mut m, mut l, name, lifted, mut conv, mut change) in finals {
+            if !conv {
+                let (pm, pl, pc, pch) = polish(&m, loss, s.lbfgs_iters)?;
+                if pl <= l {
+                    (m, l) = (pm, pl);
+                }
+                (conv, change) = (pc, pch);
+                if !lifted {
+                    best_unlifted = best_unlifted.min(l);
+                }
+            }
+            if best
+                .as_ref()
+                .map_or(true, |b| biased(l, &name) < biased(b.1, &b.2))
+            {
+                best = Some((m, l, name, conv, change));
+            }
+        }
+        let (m, l, name, conv, change) = best.expect("at least the spread start");
         observer.event(&Event::Size {
             n,
             features: size,
