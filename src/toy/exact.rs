@@ -65,7 +65,33 @@ pub(crate) fn eval(
     }
 }
 
-/// The pair loop, specialised at compile time on whether the gradient is wanted.
+/// Below this many features the pair loop runs on one thread.
+const PARALLEL_MIN_FEATURES: usize = 256;
+/// Number of row blocks for the parallel pair loop. Fixed (not the thread count), and the
+/// blocks' sums are added in block order, so the result does not depend on how many threads run.
+const BLOCKS: usize = 8;
+
+/// Block boundaries `0 = r_0 < r_1 < … < r_B = N` with about equal numbers of pairs `(i, j > i)`.
+fn row_blocks(nf: usize) -> Vec<usize> {
+    let total = (nf * nf.saturating_sub(1)) / 2;
+    let mut bounds = vec![0];
+    let mut done = 0usize;
+    for i in 0..nf {
+        done += nf - 1 - i;
+        let k = bounds.len();
+        if k < BLOCKS && done * BLOCKS >= k * total {
+            bounds.push(i + 1);
+        }
+    }
+    if *bounds.last().unwrap() != nf {
+        bounds.push(nf);
+    }
+    bounds
+}
+
+/// The pair loop, specialised at compile time on whether the gradient is wanted. Large models
+/// split the rows into [`BLOCKS`] blocks evaluated in parallel (rayon), each with its own
+/// gradient buffers, summed in block order.
 fn eval_impl<const GRAD: bool>(
     n: usize,
     w: &[f64],
@@ -74,6 +100,7 @@ fn eval_impl<const GRAD: bool>(
     gw: &mut [f64],
     gb: &mut [f64],
 ) -> f64 {
+    use rayon::prelude::*;
     let nf = b.len();
     debug_assert_eq!(w.len(), n * nf);
     debug_assert!(b.iter().all(|&x| x <= 0.0), "exact loss needs b ≤ 0");
@@ -84,14 +111,61 @@ fn eval_impl<const GRAD: bool>(
             wt[d * nf + j] = w[j * n + d];
         }
     }
-    let mut row = vec![0.0; nf];
-    let mut acc = vec![0.0; n];
-    let mut total = 0.0;
     if GRAD {
         gw.fill(0.0);
         gb.fill(0.0);
     }
-    for i in 0..nf {
+    let mut total = 0.0;
+    if nf < PARALLEL_MIN_FEATURES {
+        total = rows::<GRAD>(n, w, &wt, b, loss, 0..nf, gw, gb);
+    } else {
+        let bounds = row_blocks(nf);
+        let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = bounds
+            .par_windows(2)
+            .map(|r| {
+                let (mut pw, mut pb) = if GRAD {
+                    (vec![0.0; n * nf], vec![0.0; nf])
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let t = rows::<GRAD>(n, w, &wt, b, loss, r[0]..r[1], &mut pw, &mut pb);
+                (t, pw, pb)
+            })
+            .collect();
+        for (t, pw, pb) in parts {
+            total += t;
+            if GRAD {
+                gw.iter_mut().zip(&pw).for_each(|(g, p)| *g += p);
+                gb.iter_mut().zip(&pb).for_each(|(g, p)| *g += p);
+            }
+        }
+    }
+    let inv = 1.0 / nf as f64;
+    if GRAD {
+        gw.iter_mut().for_each(|x| *x *= inv);
+        gb.iter_mut().for_each(|x| *x *= inv);
+    }
+    total * inv
+}
+
+/// Rows `range` of the pair loop: the self terms of those rows and every pair `(i, j > i)`,
+/// accumulating `N·∂L/∂W` and `N·∂L/∂b` into `gw`, `gb` (not cleared); returns `N·L` of them.
+#[allow(clippy::too_many_arguments)]
+fn rows<const GRAD: bool>(
+    n: usize,
+    w: &[f64],
+    wt: &[f64],
+    b: &[f64],
+    loss: &Loss,
+    range: std::ops::Range<usize>,
+    gw: &mut [f64],
+    gb: &mut [f64],
+) -> f64 {
+    let nf = b.len();
+    let mut row = vec![0.0; nf];
+    let mut acc = vec![0.0; n];
+    let mut total = 0.0;
+    for i in range {
         let wi = &w[i * n..(i + 1) * n];
         let bi = b[i];
         // Self term R(G_ii, b_i, 1).
@@ -155,12 +229,7 @@ fn eval_impl<const GRAD: bool>(
             gb[i] += gbi;
         }
     }
-    let inv = 1.0 / nf as f64;
-    if GRAD {
-        gw.iter_mut().for_each(|x| *x *= inv);
-        gb.iter_mut().for_each(|x| *x *= inv);
-    }
-    total * inv
+    total
 }
 
 #[cfg(test)]
@@ -222,6 +291,56 @@ mod tests {
         for (seed, n, nf) in [(1, 2, 5), (2, 3, 17), (3, 8, 40)] {
             let m = random_model(n, nf, 1.0, seed);
             assert_close(loss(&m, &Loss::L2), l2_reference(&m), 1e-10);
+        }
+    }
+
+    #[test]
+    fn row_blocks_cover_all_rows_with_balanced_pairs() {
+        for nf in [256usize, 300, 1024, 4097] {
+            let b = row_blocks(nf);
+            assert_eq!((b[0], *b.last().unwrap()), (0, nf));
+            assert!(b.windows(2).all(|w| w[0] < w[1]));
+            let pairs = |r: &[usize]| (r[0]..r[1]).map(|i| nf - 1 - i).sum::<usize>();
+            let total = nf * (nf - 1) / 2;
+            for w in b.windows(2) {
+                // Each block holds at most 1/BLOCKS of the pairs plus one row.
+                assert!(pairs(w) <= total / BLOCKS + nf, "nf = {nf}: {b:?}");
+            }
+        }
+    }
+
+    /// The parallel path (N ≥ 256) gives the brute-force closed form, and the same gradient as
+    /// one sequential pass over all rows.
+    #[test]
+    fn parallel_blocks_match_sequential_and_brute_force() {
+        let (n, nf) = (4, 300);
+        let m = random_model(n, nf, 0.6, 11);
+        assert_close(loss(&m, &Loss::L2), l2_reference(&m), 1e-10);
+        let (l, gw, gb) = loss_grad(&m, &Loss::L2);
+        let w = m.w.as_slice();
+        let mut wt = vec![0.0; n * nf];
+        for j in 0..nf {
+            for d in 0..n {
+                wt[d * nf + j] = w[j * n + d];
+            }
+        }
+        let (mut sw, mut sb) = (vec![0.0; n * nf], vec![0.0; nf]);
+        let seq = rows::<true>(
+            n,
+            w,
+            &wt,
+            m.b.as_slice(),
+            &Loss::L2,
+            0..nf,
+            &mut sw,
+            &mut sb,
+        );
+        assert_close(l, seq / nf as f64, 1e-12);
+        for (a, s) in gw.iter().zip(&sw) {
+            assert!((a - s / nf as f64).abs() <= 1e-12 * (1.0 + a.abs()));
+        }
+        for (a, s) in gb.iter().zip(&sb) {
+            assert!((a - s / nf as f64).abs() <= 1e-12 * (1.0 + a.abs()));
         }
     }
 

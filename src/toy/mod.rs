@@ -244,18 +244,29 @@ pub struct Trained {
 
 /// Trains a model: the exact-loss trainer when `sparsity` is `None`, else the sampled trainer.
 pub fn train(cfg: &TrainConfig, observer: &dyn Observer) -> Result<Trained> {
+    train_with_cache(cfg, observer, None)
+}
+
+/// As [`train`], reusing finished chain steps of the exact trainer from `cache` (see
+/// [`train::ChainCache`]); the result is the same, only cheaper.
+pub fn train_with_cache(
+    cfg: &TrainConfig,
+    observer: &dyn Observer,
+    cache: Option<&train::ChainCache>,
+) -> Result<Trained> {
     cfg.check()?;
     let t0 = Instant::now();
     let l0 = cfg.loss.l0();
     let (model, loss, start, (converged, last_change), unlifted, stderr, l0) = match cfg.sparsity {
         None => {
-            let r = train::train_exact(
+            let r = train::train_exact_cached(
                 cfg.n,
                 cfg.features,
                 cfg.seed,
                 &cfg.loss,
                 &cfg.exact_settings(),
                 observer,
+                cache,
             )?;
             (
                 r.model,

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{train, Diagnostics, Model, Observer, SavedModel, TrainConfig, TrainReport};
+use super::train::ChainCache;
+use super::{train_with_cache, Diagnostics, Model, Observer, SavedModel, TrainConfig, TrainReport};
 use crate::error::{Error, Result};
 
 /// One finished model of a sweep (the content of `models/n{n}_N{N}.json`).
@@ -74,8 +75,12 @@ fn read_record(path: &Path) -> Result<SweepRecord> {
     serde_json::from_str(&text).map_err(|e| Error::parse(path.display().to_string(), e.to_string()))
 }
 
-/// Runs (or resumes) a sweep over `dims × features` into `dir`, models in parallel (rayon, the
-/// current thread pool), largest first. Returns the records sorted by `(n, N)`.
+/// Runs (or resumes) a sweep over `dims × features` into `dir`. Each dimension is one task that
+/// trains its feature counts in increasing order, sharing a [`ChainCache`] so that a model
+/// reuses the halving-chain steps already trained for the smaller ones; the dimensions run in
+/// parallel (rayon, the current thread pool), most expensive first, and large models also
+/// parallelise their loss evaluations. Every model is written as soon as it finishes. Returns
+/// the records sorted by `(n, N)`.
 pub fn run(
     dims: &[usize],
     features: &[usize],
@@ -152,25 +157,43 @@ pub fn run(
     for r in &done {
         progress.model_done(r, true);
     }
-    let fresh: Vec<SweepRecord> = todo
+    // One task per dimension, feature counts ascending; tasks in order of their largest model.
+    let mut tasks: Vec<Vec<(usize, usize)>> = Vec::new();
+    for &n in &dims {
+        let mut t: Vec<(usize, usize)> = todo.iter().copied().filter(|j| j.0 == n).collect();
+        t.sort_unstable_by_key(|j| j.1);
+        if !t.is_empty() {
+            tasks.push(t);
+        }
+    }
+    let cost = |t: &Vec<(usize, usize)>| t.iter().map(|&(n, nf)| nf * nf * n).max().unwrap_or(0);
+    tasks.sort_by_key(|t| std::cmp::Reverse(cost(t)));
+    let cache = ChainCache::default();
+    let fresh: Vec<Vec<SweepRecord>> = tasks
         .par_iter()
-        .map(|&(n, nf)| {
-            let mut cfg = template.clone();
-            cfg.n = n;
-            cfg.features = nf;
-            let t = train(&cfg, progress)?;
-            let rec = SweepRecord {
-                config: cfg,
-                model: t.model.to_saved(t.report.loss),
-                report: t.report,
-                diagnostics: t.diagnostics,
-            };
-            let json = serde_json::to_vec(&rec).map_err(|e| Error::Numerical(e.to_string()))?;
-            write_atomic(&model_path(dir, n, nf), &json)?;
-            progress.model_done(&rec, false);
-            Ok(rec)
+        .map(|task| {
+            task.iter()
+                .map(|&(n, nf)| {
+                    let mut cfg = template.clone();
+                    cfg.n = n;
+                    cfg.features = nf;
+                    let t = train_with_cache(&cfg, progress, Some(&cache))?;
+                    let rec = SweepRecord {
+                        config: cfg,
+                        model: t.model.to_saved(t.report.loss),
+                        report: t.report,
+                        diagnostics: t.diagnostics,
+                    };
+                    let json =
+                        serde_json::to_vec(&rec).map_err(|e| Error::Numerical(e.to_string()))?;
+                    write_atomic(&model_path(dir, n, nf), &json)?;
+                    progress.model_done(&rec, false);
+                    Ok(rec)
+                })
+                .collect::<Result<Vec<_>>>()
         })
         .collect::<Result<_>>()?;
+    let fresh: Vec<SweepRecord> = fresh.into_iter().flatten().collect();
     let mut all: Vec<SweepRecord> = done.into_iter().chain(fresh).collect();
     all.sort_by_key(|r| (r.report.n, r.report.features));
     Ok(all)

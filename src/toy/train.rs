@@ -434,6 +434,33 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
     Ok((out, l, converged, last_change))
 }
 
+/// Finished chain steps, shared between models that train the same chain (a sweep over
+/// `N = 4, 8, …, 1024` trains the steps of `N = 512` again inside `N = 1024`).
+///
+/// A step is keyed by everything that determines it — `n`, its size, the seed, the loss and the
+/// settings — and training is deterministic, so a cached step is exactly what recomputing it
+/// would give: the cache changes the cost, never the result.
+#[derive(Debug, Default)]
+pub struct ChainCache {
+    steps: std::sync::Mutex<std::collections::HashMap<String, ExactResult>>,
+}
+
+impl ChainCache {
+    fn key(n: usize, size: usize, seed: u64, loss: &Loss, s: &ExactSettings) -> String {
+        format!("{n}|{size}|{seed}|{loss}|{s:?}")
+    }
+
+    fn get(&self, key: &str) -> Option<ExactResult> {
+        self.steps.lock().ok()?.get(key).cloned()
+    }
+
+    fn insert(&self, key: String, r: &ExactResult) {
+        if let Ok(mut m) = self.steps.lock() {
+            m.insert(key, r.clone());
+        }
+    }
+}
+
 /// Trains one model of `features` features in `n` dimensions on the exact loss (module docs).
 pub fn train_exact(
     n: usize,
@@ -442,6 +469,19 @@ pub fn train_exact(
     loss: &Loss,
     s: &ExactSettings,
     observer: &dyn Observer,
+) -> Result<ExactResult> {
+    train_exact_cached(n, features, seed, loss, s, observer, None)
+}
+
+/// As [`train_exact`], reusing (and filling) a [`ChainCache`] of finished chain steps.
+pub fn train_exact_cached(
+    n: usize,
+    features: usize,
+    seed: u64,
+    loss: &Loss,
+    s: &ExactSettings,
+    observer: &dyn Observer,
+    cache: Option<&ChainCache>,
 ) -> Result<ExactResult> {
     let mut sizes = vec![features];
     let floor = (2 * n).max(8);
@@ -458,13 +498,14 @@ pub fn train_exact(
     let mut small_best: Option<(Model, f64)> = None;
     if s.chain {
         for d in (n + 1).max(2)..sizes[0] {
-            let r = train_exact(
+            let r = train_exact_cached(
                 n,
                 d,
                 seed,
                 loss,
                 &ExactSettings { chain: false, ..*s },
                 observer,
+                cache,
             )?;
             let g = (loss.l0() - r.loss) * d as f64;
             if small_best.as_ref().map_or(true, |b| g > b.1) {
@@ -475,6 +516,12 @@ pub fn train_exact(
     let mut prev: Option<Model> = None;
     let mut result = None;
     for &size in &sizes {
+        let key = ChainCache::key(n, size, seed, loss, s);
+        if let Some(r) = cache.and_then(|c| c.get(&key)) {
+            prev = Some(r.model.clone());
+            result = Some(r);
+            continue;
+        }
         let t0 = Instant::now();
         // Candidates: (model, loss, name, lifted, converged, last change), each screened by a
         // short polish; the best is then polished to convergence.
@@ -570,14 +617,18 @@ pub fn train_exact(
             seconds: t0.elapsed().as_secs_f64(),
         });
         prev = Some(m.clone());
-        result = Some(ExactResult {
+        let r = ExactResult {
             model: m,
             loss: l,
             start: name,
             converged: conv,
             last_change: change,
             loss_unlifted: best_unlifted,
-        });
+        };
+        if let Some(c) = cache {
+            c.insert(key, &r);
+        }
+        result = Some(r);
     }
     Ok(result.expect("at least one size"))
 }
@@ -663,6 +714,27 @@ mod tests {
         };
         let r = train_exact(2, 4, 0, &Loss::L2, &s, &NoObserver).unwrap();
         assert!(r.loss < 1e-8, "{}", r.loss);
+    }
+
+    /// A chain cache filled by a smaller model gives exactly the uncached result for a larger one.
+    #[test]
+    fn chain_cache_changes_cost_not_result() {
+        let s = ExactSettings {
+            restarts: 1,
+            adam_steps: 50,
+            adam_lr: 0.05,
+            screen_iters: 50,
+            lbfgs_iters: 200,
+            chain: true,
+        };
+        let cache = ChainCache::default();
+        train_exact_cached(3, 16, 5, &Loss::L2, &s, &NoObserver, Some(&cache)).unwrap();
+        let cached =
+            train_exact_cached(3, 32, 5, &Loss::L2, &s, &NoObserver, Some(&cache)).unwrap();
+        let plain = train_exact(3, 32, 5, &Loss::L2, &s, &NoObserver).unwrap();
+        assert_eq!(cached.loss, plain.loss);
+        assert_eq!(cached.model.w, plain.model.w);
+        assert_eq!(cached.start, plain.start);
     }
 
     #[test]
