@@ -829,12 +829,13 @@ impl Plan {
     /// to N = 512 in 3-D, so only in 2-D does the sweep start from the degenerate packing the
     /// note's Huber figure starts from.
     pub fn full() -> Self {
+        let defaults = crate::toy::TrainConfig::new(2, 4);
         Plan {
             dims: vec![2, 3, 4, 6, 8],
             features: (2..=10).map(|k| 1usize << k).collect(),
-            restarts: 1,
-            lbfgs_iters: 1500,
-            adam_steps: 300,
+            restarts: defaults.restarts,
+            lbfgs_iters: defaults.lbfgs_iters,
+            adam_steps: defaults.adam_steps,
             seed: 0,
             huber_n: 2,
             huber_features: vec![16, 64, 256],

@@ -122,7 +122,7 @@ impl TrainConfig {
             adam_steps: 300,
             adam_lr: 0.03,
             screen_iters: 200,
-            lbfgs_iters: 2000,
+            lbfgs_iters: 3500,
             chain: true,
             batch: 256,
             importance_decay: None,
