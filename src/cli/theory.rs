@@ -177,49 +177,12 @@ pub struct CodesArgs {
     pub dims: Counts,
 }
 
-/// One row of `codes`.
-#[derive(Debug, Serialize)]
-pub struct CodesOut {
-    /// Dimension n.
-    pub n: usize,
-    /// Name of the code.
-    pub name: String,
-    /// Number of points D.
-    pub points: usize,
-    /// The code's minimal angle.
-    pub theta_true: f64,
-    /// Small-angle θ law for (n, D).
-    pub theta: f64,
-    /// Chord θ law.
-    pub theta_upper: f64,
-    /// theta / theta_true.
-    pub ratio: f64,
-    /// theta_upper / theta_true.
-    pub ratio_upper: f64,
-    /// Status of the code: proven (optimal) or best known.
-    pub status: Status,
-    /// Source of γ_{n−1} in the law.
-    pub law_source: Status,
-}
-
 /// Runs `codes`.
 pub fn codes(a: &CodesArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut rows = Vec::new();
     for &n in &a.dims.0 {
         for c in superpose::codes::known_codes(n)? {
-            let r = superpose::codes::compare(&c)?;
-            rows.push(CodesOut {
-                n: r.n,
-                name: r.name,
-                points: r.points,
-                theta_true: r.theta_true,
-                theta: r.theta,
-                theta_upper: r.theta_upper,
-                ratio: r.ratio,
-                ratio_upper: r.ratio_upper,
-                status: r.status,
-                law_source: r.law_source,
-            });
+            rows.push(superpose::codes::compare(&c)?);
         }
     }
     emit(&rows, f, out)
