@@ -112,26 +112,20 @@ pub struct TrainArgs {
 /// Runs `train`.
 pub fn train(a: &TrainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let cfg = a.settings.config(a.dim, a.features)?;
-    // Open the output first, so that an unwritable path fails before a long training run.
-    let save = match &a.save {
-        Some(p) => Some((p, fs::File::create(p).map_err(|e| Error::io(p, e))?)),
-        None => None,
-    };
-    let trained = match train_model(&cfg, &NoObserver) {
-        Ok(t) => t,
-        Err(e) => {
-            if let Some((p, _)) = &save {
-                let _ = fs::remove_file(p);
-            }
-            return Err(e);
-        }
-    };
-    if let Some((p, mut file)) = save {
+    // Probe the output folder first, so that an unwritable path fails before a long training
+    // run; the model itself is written atomically (temporary file, then rename) at the end.
+    if let Some(p) = &a.save {
+        let probe = p.with_extension("superpose-probe.tmp");
+        fs::File::create(&probe).map_err(|e| Error::io(p, e))?;
+        let _ = fs::remove_file(&probe);
+    }
+    let trained = train_model(&cfg, &NoObserver)?;
+    if let Some(p) = &a.save {
         let s = trained.model.to_saved(trained.report.loss);
-        let json = serde_json::to_vec_pretty(&s).map_err(|e| Error::Numerical(e.to_string()))?;
-        file.write_all(&json)
-            .and_then(|_| file.write_all(b"\n"))
-            .map_err(|e| Error::io(p, e))?;
+        let mut json =
+            serde_json::to_vec_pretty(&s).map_err(|e| Error::Numerical(e.to_string()))?;
+        json.push(b'\n');
+        superpose::toy::sweep::write_atomic(p, &json)?;
     }
     emit(&[trained.report], f, out)
 }
