@@ -174,15 +174,6 @@ pub fn emptiest_corner(points: &[(f64, f64)], w: f64, h: f64) -> SeriesLabelPosi
     best.0
 }
 
-/// Position of `v` in `[lo, hi]` as a fraction, on a log scale if `log`.
-pub fn frac(v: f64, lo: f64, hi: f64, log: bool) -> f64 {
-    if log {
-        (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
-    } else {
-        (v - lo) / (hi - lo)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +194,5 @@ mod tests {
             emptiest_corner(&top, 0.3, 0.3),
             SeriesLabelPosition::LowerRight | SeriesLabelPosition::LowerLeft
         ));
-        assert!((frac(10.0, 1.0, 100.0, true) - 0.5).abs() < 1e-12);
     }
 }

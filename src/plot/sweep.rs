@@ -6,9 +6,7 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 
-use super::style::{
-    color_for_n, emptiest_corner, font, frac, legend, legend_auto, palette, titled, GREY, RED,
-};
+use super::style::{color_for_n, font, legend, legend_auto, palette, titled, GREY, RED};
 use super::weights::median;
 use super::{de, lin_range, log_range, log_tick, tick, Figure};
 use plotters::style::colors::TRANSPARENT;
@@ -623,97 +621,75 @@ impl Figure for HuberFig {
                 y0 = y0.min(0.9);
                 y1 = y1.max(2.0);
             }
-            let area = &panels[k];
-            let mut cb = ChartBuilder::on(area);
+            let mut cb = ChartBuilder::on(&panels[k]);
             cb.margin(12).x_label_area_size(50).y_label_area_size(65);
+            // One line per N, sorted by δ; on a log axis values are clamped to its floor.
+            let series = |floor: f64| -> Vec<(usize, Vec<(f64, f64)>)> {
+                ns.iter()
+                    .map(|&nf| {
+                        let mut pts: Vec<(f64, f64)> = self
+                            .points
+                            .iter()
+                            .filter(|p| p.features == nf)
+                            .map(|p| (p.delta, get(p).max(floor)))
+                            .collect();
+                        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        (nf, pts)
+                    })
+                    .collect()
+            };
             if *log_y {
                 let (ly0, ly1) = log_range(self.points.iter().map(get), 1.3);
                 let mut chart = cb
                     .build_cartesian_2d(x0..x1, (ly0..ly1).log_scale().base(2.0))
                     .map_err(de)?;
-                chart
-                    .configure_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .bold_line_style(GREY.mix(0.25))
-                    .x_desc("Huber δ")
-                    .y_desc(*label)
-                    .x_label_formatter(&|v| tick(*v))
-                    .y_label_formatter(&|v| tick(*v))
-                    .label_style(font(15))
-                    .axis_desc_style(font(18))
-                    .draw()
-                    .map_err(de)?;
-                for (j, &nf) in ns.iter().enumerate() {
-                    let c = palette(j);
-                    let mut pts: Vec<(f64, f64)> = self
-                        .points
-                        .iter()
-                        .filter(|p| p.features == nf)
-                        .map(|p| (p.delta, get(p).max(ly0)))
-                        .collect();
-                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    chart
-                        .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-                        .map_err(de)?
-                        .label(format!("N = {nf}"))
-                        .legend(legend_line(c));
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
-                        .map_err(de)?;
-                }
-                let pts: Vec<(f64, f64)> = self
-                    .points
-                    .iter()
-                    .map(|p| {
-                        (
-                            frac(p.delta, x0, x1, false),
-                            frac(get(p).max(ly0), ly0, ly1, true),
-                        )
-                    })
-                    .collect();
-                legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
+                huber_panel(&mut chart, label, &series(ly0))?;
             } else {
                 let mut chart = cb.build_cartesian_2d(x0..x1, y0..y1).map_err(de)?;
-                chart
-                    .configure_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .bold_line_style(GREY.mix(0.25))
-                    .x_desc("Huber δ")
-                    .y_desc(*label)
-                    .x_label_formatter(&|v| tick(*v))
-                    .y_label_formatter(&|v| tick(*v))
-                    .label_style(font(15))
-                    .axis_desc_style(font(18))
-                    .draw()
-                    .map_err(de)?;
-                for (j, &nf) in ns.iter().enumerate() {
-                    let c = palette(j);
-                    let mut pts: Vec<(f64, f64)> = self
-                        .points
-                        .iter()
-                        .filter(|p| p.features == nf)
-                        .map(|p| (p.delta, get(p)))
-                        .collect();
-                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    chart
-                        .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-                        .map_err(de)?
-                        .label(format!("N = {nf}"))
-                        .legend(legend_line(c));
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
-                        .map_err(de)?;
-                }
-                let pts: Vec<(f64, f64)> = self
-                    .points
-                    .iter()
-                    .map(|p| (frac(p.delta, x0, x1, false), frac(get(p), y0, y1, false)))
-                    .collect();
-                legend(&mut chart, emptiest_corner(&pts, 0.35, 0.3))?;
+                huber_panel(&mut chart, label, &series(f64::NEG_INFINITY))?;
             }
         }
         Ok(())
     }
+}
+
+/// One panel of the Huber figure on any y axis (linear or log): the mesh, one line with
+/// markers per `N`, and the legend in the emptiest corner.
+fn huber_panel<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    label: &str,
+    series: &[(usize, Vec<(f64, f64)>)],
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GREY.mix(0.25))
+        .x_desc("Huber δ")
+        .y_desc(label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .label_style(font(15))
+        .axis_desc_style(font(18))
+        .draw()
+        .map_err(de)?;
+    for (j, (nf, pts)) in series.iter().enumerate() {
+        let c = palette(j);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
+            .map_err(de)?
+            .label(format!("N = {nf}"))
+            .legend(legend_line(c));
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
+            .map_err(de)?;
+    }
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+    legend_auto(chart, &all, 0.35, 0.3)
 }
 
 #[cfg(test)]
