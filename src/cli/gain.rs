@@ -155,18 +155,8 @@ pub struct PhaseArgs {
     /// consistent, note or both (one row per n and convention).
     #[arg(long, value_enum, default_value_t = ConventionChoice::Both)]
     pub convention: ConventionChoice,
-    /// Loss: l2, huber:δ, l1 or gauss:σ.
-    #[arg(long, value_parser = parse_loss, default_value = "l2")]
-    pub loss: Loss,
-    /// Upper limit of the closed-form searches (`1e9` is fine).
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_FEATURES)]
-    pub max_features: u64,
-    /// Largest multiplicity tried for "degeneracy wins".
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
-    pub max_multiplicity: u64,
-    /// θ law: small-angle (the note's) or chord.
-    #[arg(long, value_parser = parse_law, default_value = "small-angle")]
-    pub law: ThetaLaw,
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// Neighbours K of the finite-neighbour model (default: kissing number of d = n − 1).
     #[arg(long, value_parser = parse_nonneg)]
     pub neighbours: Option<f64>,
@@ -216,21 +206,27 @@ fn options(neighbours: Option<f64>, max_multiplicity: u64, law: ThetaLaw) -> Opt
 pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut rows = Vec::new();
     for &n in &a.dims.0 {
-        let o = options(a.neighbours, a.max_multiplicity, a.law);
+        let SearchArgs {
+            loss,
+            max_features,
+            max_multiplicity,
+            law,
+        } = &a.search;
+        let o = options(a.neighbours, *max_multiplicity, *law);
         let (np, k) = if a.neighbour_max_features > 0 {
             let k = match a.neighbours {
                 Some(k) => k,
                 None => default_neighbours(n)?.value,
             };
             (
-                Some(neighbour_phase(n, &a.loss, &o, a.neighbour_max_features)?),
+                Some(neighbour_phase(n, loss, &o, a.neighbour_max_features)?),
                 Some(k),
             )
         } else {
             (None, None)
         };
         for conv in a.convention.list() {
-            let p = dim_phase(n, conv, &a.loss, a.max_features, a.max_multiplicity, a.law)?;
+            let p = dim_phase(n, conv, loss, *max_features, *max_multiplicity, *law)?;
             rows.push(PhaseOut {
                 n,
                 transition_features: p.transition_features,
@@ -250,19 +246,16 @@ pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     emit(&rows, f, out)
 }
 
-/// `superpose claims --dims L`: the note's two large-n claims, checked in both conventions.
+/// The closed-form search flags shared by `phase` and `claims`.
 #[derive(Debug, Args)]
-pub struct ClaimsArgs {
-    /// Model dimensions to check (those above each claim's threshold count).
-    #[arg(long, value_parser = super::counts, default_value = "2..12")]
-    pub dims: Counts,
+pub struct SearchArgs {
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = parse_loss, default_value = "l2")]
     pub loss: Loss,
-    /// Upper limit of the searches.
+    /// Upper limit of the closed-form searches (`1e9` is fine).
     #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_FEATURES)]
     pub max_features: u64,
-    /// Largest multiplicity tried.
+    /// Largest multiplicity tried for "degeneracy wins".
     #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
     pub max_multiplicity: u64,
     /// θ law: small-angle (the note's) or chord.
@@ -270,22 +263,37 @@ pub struct ClaimsArgs {
     pub law: ThetaLaw,
 }
 
+/// `superpose claims --dims L`: the note's two large-n claims, checked in both conventions.
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Model dimensions to check (those above each claim's threshold count).
+    #[arg(long, value_parser = super::counts, default_value = "2..12")]
+    pub dims: Counts,
+    #[command(flatten)]
+    pub search: SearchArgs,
+}
+
 /// Runs `claims`.
 pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut phases = Vec::new();
     for conv in Convention::ALL {
         for &n in &a.dims.0 {
+            let s = &a.search;
             phases.push(dim_phase(
                 n,
                 conv,
-                &a.loss,
-                a.max_features,
-                a.max_multiplicity,
-                a.law,
+                &s.loss,
+                s.max_features,
+                s.max_multiplicity,
+                s.law,
             )?);
         }
     }
-    emit(&verdicts(&phases, &a.loss, a.max_features), f, out)
+    emit(
+        &verdicts(&phases, &a.search.loss, a.search.max_features),
+        f,
+        out,
+    )
 }
 
 /// `superpose optimize --dim n --features N`.
