@@ -167,20 +167,7 @@ impl Figure for Superposition {
                 .y_label_area_size(if ylab { 70 } else { 45 })
                 .build_cartesian_2d(0.0..1.0, 0.0..ymax)
                 .map_err(de)?;
-            let mut mesh = chart.configure_mesh();
-            mesh.light_line_style(TRANSPARENT)
-                .bold_line_style(GREY.mix(0.25))
-                .x_labels(5)
-                .y_labels(5)
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
-                .x_desc("input x_i")
-                .label_style(font(14))
-                .axis_desc_style(font(17));
-            if ylab {
-                mesh.y_desc("output x_i'");
-            }
-            mesh.draw().map_err(de)?;
+            response_mesh(&mut chart, ylab)?;
             chart
                 .draw_series(DashedLineSeries::new(
                     [(0.0, 0.0), (1.0, 1.0)],
@@ -189,18 +176,55 @@ impl Figure for Superposition {
                     GREY.stroke_width(1),
                 ))
                 .map_err(de)?;
-            for &i in &emb {
-                let c = m.intercept(i).clamp(0.0, 1.0);
-                chart
-                    .draw_series(LineSeries::new(
-                        [(0.0, 0.0), (c, 0.0), (1.0, m.response(i, 1.0))],
-                        color.mix(0.3).stroke_width(2),
-                    ))
-                    .map_err(de)?;
-            }
+            draw_responses(&mut chart, m, &emb, color.mix(0.3))?;
         }
         Ok(())
     }
+}
+
+/// A response chart on `[0, 1] × [0, ymax]`: x_i' against x_i.
+type ResponseChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The mesh of a response panel (the y axis is labelled only where `ylab`).
+fn response_mesh<DB: DrawingBackend>(chart: &mut ResponseChart<'_, DB>, ylab: bool) -> Result<()> {
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(GREY.mix(0.25))
+        .x_labels(5)
+        .y_labels(5)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .x_desc("input x_i")
+        .label_style(font(14))
+        .axis_desc_style(font(17));
+    if ylab {
+        mesh.y_desc("output x_i'");
+    }
+    mesh.draw().map_err(de)
+}
+
+/// One line per feature in `features`: the response `x_i' = ReLU(|W_i|² x + b_i)` for
+/// `x ∈ [0, 1]`, zero up to the intercept `−b_i/|W_i|²`.
+fn draw_responses<DB: DrawingBackend>(
+    chart: &mut ResponseChart<'_, DB>,
+    m: &ModelView,
+    features: &[usize],
+    color: RGBAColor,
+) -> Result<()> {
+    for &i in features {
+        let c = m.intercept(i).clamp(0.0, 1.0);
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, 0.0), (c, 0.0), (1.0, m.response(i, 1.0))],
+                color.stroke_width(2),
+            ))
+            .map_err(de)?;
+    }
+    Ok(())
 }
 
 /// Median of finite values (`None` if there are none).
@@ -272,29 +296,8 @@ impl Figure for InterceptFig {
                 .y_label_area_size(if j == 0 { 55 } else { 35 })
                 .build_cartesian_2d(0.0..1.0, 0.0..ymax)
                 .map_err(de)?;
-            let mut mesh = chart.configure_mesh();
-            mesh.light_line_style(TRANSPARENT)
-                .bold_line_style(GREY.mix(0.25))
-                .x_labels(5)
-                .y_labels(5)
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
-                .x_desc("input x_i")
-                .label_style(font(14))
-                .axis_desc_style(font(17));
-            if j == 0 {
-                mesh.y_desc("output x_i'");
-            }
-            mesh.draw().map_err(de)?;
-            for &i in &emb {
-                let c = m.intercept(i).clamp(0.0, 1.0);
-                chart
-                    .draw_series(LineSeries::new(
-                        [(0.0, 0.0), (c, 0.0), (1.0, m.response(i, 1.0))],
-                        color.mix(0.25).stroke_width(2),
-                    ))
-                    .map_err(de)?;
-            }
+            response_mesh(&mut chart, j == 0)?;
+            draw_responses(&mut chart, m, &emb, color.mix(0.25))?;
             if im.cos_theta_min.is_finite() {
                 dashed_vline(
                     &mut chart,
