@@ -512,16 +512,8 @@ pub fn small_angle_derivatives(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prec::simpson;
     use crate::prec::{assert_close, rel_diff, REL_FD, REL_TIGHT};
-
-    fn simpson(f: impl Fn(f64) -> f64, n: usize) -> f64 {
-        let h = 1.0 / n as f64;
-        let mut s = f(0.0) + f(1.0);
-        for i in 1..n {
-            s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(i as f64 * h);
-        }
-        s * h / 3.0
-    }
 
     /// Direct numerical integration of the ReLU responses of the symmetric configuration.
     fn direct_loss(loss: &Loss, c: f64, m: f64, k: f64) -> f64 {

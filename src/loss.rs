@@ -402,6 +402,7 @@ impl std::str::FromStr for Loss {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prec::simpson;
     use crate::prec::{assert_close, REL_FD};
 
     fn losses() -> Vec<Loss> {
@@ -415,17 +416,6 @@ mod tests {
             Loss::Gauss { sigma: 0.3 },
             Loss::Gauss { sigma: 2.0 },
         ]
-    }
-
-    /// Composite Simpson rule with `n` (even) intervals on [0, 1].
-    fn simpson(f: impl Fn(f64) -> f64, n: usize) -> f64 {
-        let h = 1.0 / n as f64;
-        let mut s = f(0.0) + f(1.0);
-        for i in 1..n {
-            let x = i as f64 * h;
-            s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(x);
-        }
-        s * h / 3.0
     }
 
     /// Brute force: Simpson with 2·10⁵ intervals of the raw integrands (kinks not located),

@@ -23,3 +23,14 @@ pub fn assert_close(a: f64, b: f64, tol: f64) {
         (a - b).abs()
     );
 }
+
+/// Composite Simpson rule with `n` (even) intervals on `[0, 1]`: the brute-force quadrature the
+/// tests check closed forms against (error `O(n⁻⁴)` on smooth integrands, `O(n⁻²)` across a kink).
+pub fn simpson(f: impl Fn(f64) -> f64, n: usize) -> f64 {
+    let h = 1.0 / n as f64;
+    let mut s = f(0.0) + f(1.0);
+    for i in 1..n {
+        s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(i as f64 * h);
+    }
+    s * h / 3.0
+}

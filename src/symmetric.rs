@@ -689,16 +689,8 @@ pub fn neighbour_phase(
 mod tests {
     use super::*;
     use crate::gain::{closed_form, slope_l2};
+    use crate::prec::simpson;
     use crate::prec::{assert_close, REL_TIGHT};
-
-    fn simpson(f: impl Fn(f64) -> f64, n: usize) -> f64 {
-        let h = 1.0 / n as f64;
-        let mut s = f(0.0) + f(1.0);
-        for i in 1..n {
-            s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(i as f64 * h);
-        }
-        s * h / 3.0
-    }
 
     /// Direct quadrature of the finite-neighbour loss at given (c, k).
     fn direct(loss: &Loss, m: f64, kk: f64, cos: f64, c: f64, k: f64) -> f64 {
