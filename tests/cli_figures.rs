@@ -3,24 +3,9 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_superpose"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// One line on stderr, starting with `superpose: error:`, exit status 2.
-fn fails_cleanly(args: &[&str]) {
-    let out = run(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-    assert!(err.starts_with("superpose: error:"), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-}
+mod util;
+use util::{fails_cleanly, run};
 
 /// Opens a PNG: expected size (if given), many colours, a sizeable share of non-white pixels.
 fn check_png(path: &Path, size: Option<(u32, u32)>) {

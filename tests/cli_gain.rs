@@ -1,34 +1,9 @@
 //! Integration tests of `gain`, `phase`, `claims` and `optimize`: they run the binary.
 
-use serde_json::Value;
 use std::f64::consts::PI;
-use std::process::Command;
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_superpose"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn json(args: &[&str]) -> Vec<Value> {
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let out = run(&a);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("valid json");
-    v.as_array().expect("array of rows").clone()
-}
-
-fn num(row: &Value, key: &str) -> f64 {
-    row[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing or not a number in {row}"))
-}
+mod util;
+use util::{has_keys, json, num, run};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * a.abs().max(b.abs())
@@ -37,12 +12,6 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 /// `(1 − c)(2 + c)²`, SPEC §3.
 fn f(c: f64) -> f64 {
     (1.0 - c) * (2.0 + c) * (2.0 + c)
-}
-
-fn has_keys(row: &Value, keys: &[&str]) {
-    for k in keys {
-        assert!(row.get(*k).is_some(), "key {k} missing in {row}");
-    }
 }
 
 #[test]

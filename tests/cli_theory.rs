@@ -1,43 +1,10 @@
 //! Runs the `superpose` binary: packing, theta, capacity, codes, extrapolate in every format,
 //! numbers against closed forms, and bad input.
 
-use serde_json::Value;
 use std::f64::consts::PI;
-use std::process::{Command, Output};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_superpose"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn json(args: &[&str]) -> Vec<Value> {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let out = run(&all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-    let rows = v.as_array().expect("an array of rows").clone();
-    assert!(!rows.is_empty());
-    rows
-}
-
-fn num(row: &Value, key: &str) -> f64 {
-    row[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} is not a number in {row}"))
-}
-
-fn has_keys(row: &Value, keys: &[&str]) {
-    for k in keys {
-        assert!(row.get(*k).is_some(), "missing key {k} in {row}");
-    }
-}
+mod util;
+use util::{has_keys, json, num, run};
 
 fn close(a: f64, b: f64, tol: f64) {
     assert!(

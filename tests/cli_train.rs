@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod util;
+use util::run;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_superpose"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("runs")
 }
 
 fn json_rows(o: &Output) -> Vec<Value> {
