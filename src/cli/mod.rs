@@ -7,6 +7,7 @@ pub mod extrapolate;
 pub mod figures;
 pub mod gain;
 pub mod list;
+pub mod merge;
 pub mod output;
 pub mod theory;
 pub mod train;
@@ -55,6 +56,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Train a grid of toy models in parallel into DIR (resumable).
     Sweep(train::SweepArgs),
+    /// One sweep folder from the folders of its shards (`sweep --shard`).
+    Merge(merge::MergeArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
     /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Train(a) => train::train(&a, f, out),
         Command::Sweep(a) => train::sweep(&a, f, out),
+        Command::Merge(a) => merge::merge(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
         Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),
