@@ -9,6 +9,7 @@ pub mod gain;
 pub mod list;
 pub mod merge;
 pub mod output;
+pub mod scaling;
 pub mod theory;
 pub mod train;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Sweep(train::SweepArgs),
     /// One sweep folder from the folders of its shards (`sweep --shard`).
     Merge(merge::MergeArgs),
+    /// Loss versus n at fixed N and the fitted exponent per (α, weight decay).
+    Scaling(scaling::ScalingArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
     /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
@@ -82,6 +85,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Train(a) => train::train(&a, f, out),
         Command::Sweep(a) => train::sweep(&a, f, out),
         Command::Merge(a) => merge::merge(&a, f, out),
+        Command::Scaling(a) => scaling::scaling(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
         Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),

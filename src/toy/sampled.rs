@@ -720,6 +720,121 @@ mod tests {
         }
     }
 
+    /// The stratified estimator against plain Monte Carlo on unconditional inputs (an
+    /// independent sampler), for a model with positive and negative biases, with and without α.
+    #[test]
+    fn stratified_estimate_matches_plain_monte_carlo() {
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        let (n, nf) = (3, 12);
+        let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-1.0..1.0));
+        let b = DVector::from_fn(nf, |_, _| rng.random_range(-0.4..0.1));
+        let m = Model::new(w, b).unwrap();
+        let imp = importances(nf, None);
+        for (sparsity, alpha) in [(0.8, None), (0.95, Some(0.7))] {
+            let act = Activity::new(nf, sparsity, alpha).unwrap();
+            let set = act.draw_set(40_000, &mut rng);
+            let (l, se) = evaluate(&Loss::L2, &m, &imp, &set, &act);
+            // Plain: each feature active with its own p_i.
+            let (mut sum, mut sum2, reps) = (0.0, 0.0, 200_000);
+            let mut scratch = Vec::new();
+            for _ in 0..reps {
+                let mut smp = Sample::default();
+                for (i, &p) in act.p.iter().enumerate() {
+                    if rng.random::<f64>() < p {
+                        smp.idx.push(i);
+                        smp.val.push(rng.random());
+                    }
+                }
+                let x = sample_loss(&Loss::L2, &m, &imp, &smp, None, &mut scratch);
+                sum += x;
+                sum2 += x * x;
+            }
+            let mean = sum / reps as f64;
+            let se_plain = ((sum2 / reps as f64 - mean * mean) / reps as f64).sqrt();
+            let plain = mean / act.expected_active;
+            let tol = 4.0 * (se * se + (se_plain / act.expected_active).powi(2)).sqrt();
+            assert!(
+                (l - plain).abs() < tol,
+                "S={sparsity}: {l} vs {plain} ± {tol}"
+            );
+            // The strata add up to 1.
+            let total: f64 = act.strata.iter().sum();
+            crate::prec::assert_close(total, 1.0, 1e-12);
+        }
+    }
+
+    /// `L_S → L_exact` as `S → 1` for a fixed model with `b ≤ 0` (the exact optimum of
+    /// n = 3, N = 16): at S = 1 − 10⁻⁷ the co-activation stratum weighs 10⁻⁶ and the estimate
+    /// agrees with the exact loss within 4 standard errors; the dead loss is l0 exactly.
+    #[test]
+    fn sampled_loss_tends_to_the_exact_loss() {
+        let cfg = TrainConfig::new(3, 16);
+        let r = train_exact_cached(
+            3,
+            16,
+            0,
+            &Loss::L2,
+            &cfg.exact_settings(),
+            &NoObserver,
+            None,
+        )
+        .unwrap();
+        let exact = exact::loss(&r.model, &Loss::L2);
+        let imp = importances(16, None);
+        let act = Activity::new(16, 1.0 - 1e-7, None).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let set = act.draw_set(EVAL_SAMPLES, &mut rng);
+        let (l, se) = evaluate(&Loss::L2, &r.model, &imp, &set, &act);
+        assert!((l - exact).abs() < 4.0 * se, "{l} ± {se} vs {exact}");
+        crate::prec::assert_close(act.dead_loss(&Loss::L2, &imp), 1.0 / 3.0, 1e-12);
+    }
+
+    /// The returned model is no worse than any candidate: the dead model and a cold start
+    /// scored on the same evaluation set.
+    #[test]
+    fn never_worse_than_dead_or_cold() {
+        let mut cfg = TrainConfig::new(3, 24);
+        cfg.sparsity = Some(0.99);
+        cfg.adam_steps = 300;
+        cfg.adam_lr = 0.01;
+        let warm = train_sampled(&cfg, 0.99, &NoObserver).unwrap();
+        cfg.warm_start = false;
+        let cold = train_sampled(&cfg, 0.99, &NoObserver).unwrap();
+        assert!(warm.loss <= cold.loss, "{} vs {}", warm.loss, cold.loss);
+        let act = Activity::new(24, 0.99, None).unwrap();
+        let mut erng = ChaCha8Rng::seed_from_u64(mix_seed(0, &[3, 24, 999]));
+        let set = act.draw_set(EVAL_SAMPLES, &mut erng);
+        let imp = importances(24, None);
+        let (dead, _) = evaluate(&Loss::L2, &Model::zeros(3, 24), &imp, &set, &act);
+        assert!(warm.loss <= dead && cold.loss <= dead);
+    }
+
+    /// Weight decay: positive shrinks W by exactly (1 − η·wd); negative moves every feature's
+    /// norm toward 1 (from above and from below).
+    #[test]
+    fn weight_decay_shrinks_or_normalises() {
+        let w = DMatrix::from_row_slice(2, 2, &[3.0, 0.1, 4.0, 0.2]);
+        let mut m = Model::new(w.clone(), DVector::zeros(2)).unwrap();
+        decay_weights(&mut m, 0.5, 0.1);
+        crate::prec::assert_close(m.w[(1, 0)], 4.0 * 0.95, 1e-12);
+        let mut m = Model::new(w, DVector::zeros(2)).unwrap();
+        let before: Vec<f64> = m.w.column_iter().map(|c| c.norm()).collect();
+        decay_weights(&mut m, -1.0, 0.1);
+        let after: Vec<f64> = m.w.column_iter().map(|c| c.norm()).collect();
+        assert!(after[0] < before[0] && after[0] > 1.0, "{after:?}");
+        assert!(after[1] > before[1] && after[1] < 1.0, "{after:?}");
+    }
+
+    /// α: the frequencies follow i^−(1+α) and keep the mean activity; a too steep α is refused.
+    #[test]
+    fn power_law_frequencies() {
+        let act = Activity::new(100, 0.99, Some(0.5)).unwrap();
+        crate::prec::assert_close(act.expected_active, 1.0, 1e-12);
+        crate::prec::assert_close(act.p[0] / act.p[3], 4f64.powf(1.5), 1e-12);
+        assert!(Activity::new(100, 0.5, Some(1.0)).is_err());
+        assert!(Activity::new(100, 0.99, Some(-0.1)).is_err());
+    }
+
     /// Dense inputs, N = n = 2: the optimum is the identity map (loss 0, gain 2/3).
     #[test]
     fn learns_the_identity_when_features_fit() {
