@@ -324,6 +324,11 @@ pub fn markdown_section(s: &Scaling) -> String {
 
 /// Reads a committed result.
 pub fn load(path: &Path) -> Result<Scaling> {
+    read_json(path)
+}
+
+/// Reads a JSON file into `T` (the committed study results).
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let t = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&t).map_err(|e| Error::parse(path.display().to_string(), e.to_string()))
 }

@@ -238,8 +238,7 @@ pub fn markdown_section(s: &PhaseSparsity) -> String {
 
 /// Reads a committed result.
 pub fn load(path: &Path) -> Result<PhaseSparsity> {
-    let t = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&t).map_err(|e| Error::parse(path.display().to_string(), e.to_string()))
+    crate::scaling::read_json(path)
 }
 
 #[cfg(test)]

@@ -41,7 +41,8 @@ pub struct ScalingArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Study folder: one resumable sweep folder per (α, weight decay), and `scaling.json`.
+    /// Study folder: one resumable sweep folder per (α, weight decay), `scaling.json` (the
+    /// result) and `scaling.md` (its report section).
     #[arg(long)]
     pub out: PathBuf,
     /// Also draw the figure (PNG or SVG by extension).
@@ -140,6 +141,8 @@ pub fn scaling(a: &ScalingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let result = pool.install(|| scaling::run(&g, &a.out, shard, &command, &Progress))?;
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Numerical(e.to_string()))?;
     superpose::toy::sweep::write_atomic(&a.out.join("scaling.json"), &json)?;
+    let md = scaling::markdown_section(&result);
+    superpose::toy::sweep::write_atomic(&a.out.join("scaling.md"), md.as_bytes())?;
     if let Some(p) = &a.figure {
         superpose::plot::save(&superpose::plot::ScalingFig::from(&result), p)?;
     }

@@ -238,7 +238,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<MergeOutcome> {
     } else {
         fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         let bytes = fs::read(inputs[0].join("sweep.json"))
-            .map_err(|e| Error::io(&inputs[0].join("sweep.json"), e))?;
+            .map_err(|e| Error::io(inputs[0].join("sweep.json"), e))?;
         sweep::write_atomic(&out.join("sweep.json"), &bytes)?;
     }
     let mut rows = Vec::new();
