@@ -127,12 +127,21 @@ fn every_format_and_layout_reports_the_same_model() {
         let tag = if rows { "Nn" } else { "nN" };
         // f64 npz, default keys, auto layout (b decides).
         let f = p(dir.path(), &format!("{tag}.npz"));
-        npz(&f, &[("W", npy_bytes(&shape, &data, false)), ("b", b64.clone())]);
+        npz(
+            &f,
+            &[("W", npy_bytes(&shape, &data, false)), ("b", b64.clone())],
+        );
         with_b.push(analyze(&["--model", f.to_str().unwrap()]));
         // f32 npz with other names and an explicit layout.
         let d32: Vec<f32> = data.iter().map(|&x| x as f32).collect();
         let f = p(dir.path(), &format!("{tag}32.npz"));
-        npz(&f, &[("W_dec", npy_bytes(&shape, &d32, false)), ("bias", b32.clone())]);
+        npz(
+            &f,
+            &[
+                ("W_dec", npy_bytes(&shape, &d32, false)),
+                ("bias", b32.clone()),
+            ],
+        );
         let layout = if rows { "N-by-n" } else { "n-by-N" };
         with_b.push(analyze(&[
             "--model",
@@ -147,7 +156,13 @@ fn every_format_and_layout_reports_the_same_model() {
         // safetensors, f32 W and f64 b.
         let f = p(dir.path(), &format!("{tag}.safetensors"));
         let sh: Vec<usize> = shape.iter().map(|&x| x as usize).collect();
-        safetensors_file(&f, &[("W", sh, data.clone(), true), ("b", vec![6], bv.clone(), false)]);
+        safetensors_file(
+            &f,
+            &[
+                ("W", sh, data.clone(), true),
+                ("b", vec![6], bv.clone(), false),
+            ],
+        );
         with_b.push(analyze(&["--model", f.to_str().unwrap()]));
     }
     // Our own --save JSON.
@@ -186,7 +201,10 @@ fn every_format_and_layout_reports_the_same_model() {
         // Nearest-neighbour angles: 72° for the pentagon; the dead feature (0.05, 0.05) at 45°
         // sits 45° − 5.73° − 0·72°... closer to its neighbours, so compare across files only.
         assert_eq!(r["theta_min_median"], geom[0]["theta_min_median"]);
-        assert_eq!(r["feature_dimensionality"], geom[0]["feature_dimensionality"]);
+        assert_eq!(
+            r["feature_dimensionality"],
+            geom[0]["feature_dimensionality"]
+        );
     }
 }
 
@@ -207,10 +225,16 @@ fn histogram_file_counts_every_pair() {
     ]);
     assert!(out.status.success());
     let table = String::from_utf8(out.stdout).unwrap();
-    assert!(table.contains("theta_min_median") && table.contains("°"), "{table}");
+    assert!(
+        table.contains("theta_min_median") && table.contains("°"),
+        "{table}"
+    );
     let csv = std::fs::read_to_string(&h).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("theta_lo,theta_hi,count,density,uniform"));
+    assert_eq!(
+        lines.next(),
+        Some("theta_lo,theta_hi,count,density,uniform")
+    );
     let mut pairs = 0u64;
     let mut area = 0.0;
     for l in lines {
@@ -254,7 +278,13 @@ fn bad_files_fail_with_one_line() {
     inf[1] = f64::INFINITY;
     let finf = p(dir.path(), "inf.safetensors");
     let sh: Vec<usize> = shape.iter().map(|&x| x as usize).collect();
-    safetensors_file(&finf, &[("W", sh.clone(), data.clone(), false), ("b", vec![6], inf, false)]);
+    safetensors_file(
+        &finf,
+        &[
+            ("W", sh.clone(), data.clone(), false),
+            ("b", vec![6], inf, false),
+        ],
+    );
     // Missing keys.
     let good = p(dir.path(), "good.safetensors");
     safetensors_file(&good, &[("W_dec", sh.clone(), data.clone(), true)]);
@@ -284,7 +314,13 @@ fn bad_files_fail_with_one_line() {
         (vec![s(&finf)], "b[1]"),
         (vec![s(&good)], "no array named \"W\""),
         (
-            vec![s(&good), "--w-key".into(), "W_dec".into(), "--b-key".into(), "b_x".into()],
+            vec![
+                s(&good),
+                "--w-key".into(),
+                "W_dec".into(),
+                "--b-key".into(),
+                "b_x".into(),
+            ],
             "no array named \"b_x\"",
         ),
         (vec![s(&tnpy)], "truncated"),
@@ -321,7 +357,12 @@ fn trained_model_round_trips_through_analyze() {
     .remove(0);
     let a = analyze(&["--model", f.to_str().unwrap()]);
     assert!((num(&a, "loss") - num(&t, "loss")).abs() < 1e-12 * num(&t, "loss"));
-    for k in ["theta_min_median", "intercept_median", "directions", "embedded"] {
+    for k in [
+        "theta_min_median",
+        "intercept_median",
+        "directions",
+        "embedded",
+    ] {
         assert!((num(&a, k) - num(&t, k)).abs() < 1e-12, "{k}: {a} vs {t}");
     }
     assert!((num(&a, "feature_dimensionality") - num(&t, "feature_dimensionality")).abs() < 1e-12);

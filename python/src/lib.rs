@@ -291,7 +291,11 @@ fn analysis_dict<'py>(
     hist.set_item("edges", h.edges.clone().into_pyarray(py))?;
     hist.set_item(
         "counts",
-        h.counts.iter().map(|&c| c as i64).collect::<Vec<_>>().into_pyarray(py),
+        h.counts
+            .iter()
+            .map(|&c| c as i64)
+            .collect::<Vec<_>>()
+            .into_pyarray(py),
     )?;
     hist.set_item("density", h.density.clone().into_pyarray(py))?;
     hist.set_item("uniform", h.uniform.clone().into_pyarray(py))?;
@@ -371,7 +375,11 @@ fn loss<'py>(
     w: PyReadonlyArray2<'py, f64>,
     b: PyReadonlyArray1<'py, f64>,
     loss: &str,
-) -> PyResult<(f64, Bound<'py, numpy::PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<(
+    f64,
+    Bound<'py, numpy::PyArray2<f64>>,
+    Bound<'py, PyArray1<f64>>,
+)> {
     let l: Loss = parse("--loss", loss)?;
     let model = Model::new(matrix(&w, Layout::DimByFeatures)?, vector(&b)).map_err(err)?;
     if let Some(i) = model.b.iter().position(|&x| x > 0.0) {

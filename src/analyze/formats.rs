@@ -87,7 +87,10 @@ impl Default for Keys {
 }
 
 fn one_line(s: impl std::fmt::Display) -> String {
-    s.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    s.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn parse_err(path: &Path, why: impl std::fmt::Display) -> Error {
@@ -115,7 +118,10 @@ pub fn detect(path: &Path) -> Result<Format> {
         Ok(Format::Npy)
     } else if head.starts_with(b"PK") {
         Ok(Format::Npz)
-    } else if head.first().is_some_and(|c| *c == b'{' || c.is_ascii_whitespace()) {
+    } else if head
+        .first()
+        .is_some_and(|c| *c == b'{' || c.is_ascii_whitespace())
+    {
         Ok(Format::Json)
     } else if got == 8 {
         Ok(Format::Safetensors)

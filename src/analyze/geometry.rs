@@ -269,35 +269,37 @@ pub fn dimensionality(w: &DMatrix<f64>) -> (Vec<f64>, Vec<f64>) {
         );
     // q_i = W_iᵀ M W_i, from P = M · W_block.
     let mut quad = vec![0f64; nf];
-    quad.par_chunks_mut(chunk)
-        .enumerate()
-        .for_each(|(c, q)| {
-            let j0 = c * chunk;
-            let nj = q.len();
-            let mut p = vec![0f64; n * nj];
-            unsafe {
-                matrixmultiply::dgemm(
-                    n,
-                    n,
-                    nj,
-                    1.0,
-                    m.as_ptr(),
-                    1,
-                    n as isize,
-                    data[j0 * n..].as_ptr(),
-                    1,
-                    n as isize,
-                    0.0,
-                    p.as_mut_ptr(),
-                    1,
-                    n as isize,
-                );
-            }
-            for (k, qk) in q.iter_mut().enumerate() {
-                let col = &data[(j0 + k) * n..(j0 + k + 1) * n];
-                *qk = col.iter().zip(&p[k * n..(k + 1) * n]).map(|(a, b)| a * b).sum();
-            }
-        });
+    quad.par_chunks_mut(chunk).enumerate().for_each(|(c, q)| {
+        let j0 = c * chunk;
+        let nj = q.len();
+        let mut p = vec![0f64; n * nj];
+        unsafe {
+            matrixmultiply::dgemm(
+                n,
+                n,
+                nj,
+                1.0,
+                m.as_ptr(),
+                1,
+                n as isize,
+                data[j0 * n..].as_ptr(),
+                1,
+                n as isize,
+                0.0,
+                p.as_mut_ptr(),
+                1,
+                n as isize,
+            );
+        }
+        for (k, qk) in q.iter_mut().enumerate() {
+            let col = &data[(j0 + k) * n..(j0 + k + 1) * n];
+            *qk = col
+                .iter()
+                .zip(&p[k * n..(k + 1) * n])
+                .map(|(a, b)| a * b)
+                .sum();
+        }
+    });
     let mut dim = vec![0.0; nf];
     let mut interference = vec![0.0; nf];
     for i in 0..nf {

@@ -71,7 +71,9 @@ impl FromStr for Layout {
             "N-by-n" | "N×n" | "Nxn" => Ok(Layout::FeaturesByDim),
             _ => Err(Error::invalid(
                 "--layout",
-                format!("{s:?}: use n-by-N (a column per feature), N-by-n (a row per feature) or auto"),
+                format!(
+                    "{s:?}: use n-by-N (a column per feature), N-by-n (a row per feature) or auto"
+                ),
             )),
         }
     }
@@ -91,7 +93,10 @@ pub struct Weights {
 fn shape_str(s: &[usize]) -> String {
     format!(
         "[{}]",
-        s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        s.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -181,7 +186,10 @@ pub fn orient(w: &Array, b: Option<&Array>, layout: Layout) -> Result<Weights> {
     }
     if let Some(b) = b {
         if let Some(k) = b.data.iter().position(|x| !x.is_finite()) {
-            return Err(bad(format!("b[{k}] = {} is not a finite number", b.data[k])));
+            return Err(bad(format!(
+                "b[{k}] = {} is not a finite number",
+                b.data[k]
+            )));
         }
     }
     let w = if rows_per_feature {
@@ -406,7 +414,10 @@ pub fn analyze(w: &DMatrix<f64>, b: Option<&DVector<f64>>, layout: Layout) -> Re
             ));
         }
     }
-    if w.iter().chain(b.into_iter().flatten()).any(|x| !x.is_finite()) {
+    if w.iter()
+        .chain(b.into_iter().flatten())
+        .any(|x| !x.is_finite())
+    {
         return Err(Error::invalid("model", "non-finite weight or bias"));
     }
     let nb = geometry::neighbours(w, ANGLE_BINS);
@@ -604,12 +615,21 @@ mod tests {
     #[test]
     fn bad_shapes_and_values_are_errors() {
         let sq = arr(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
-        assert!(orient(&sq, None, Layout::Auto).unwrap_err().to_string().contains("ambiguous"));
+        assert!(orient(&sq, None, Layout::Auto)
+            .unwrap_err()
+            .to_string()
+            .contains("ambiguous"));
         assert!(orient(&sq, None, Layout::DimByFeatures).is_ok());
         let v = arr(&[4], vec![1.0; 4]);
-        assert!(orient(&v, None, Layout::Auto).unwrap_err().to_string().contains("2-D"));
+        assert!(orient(&v, None, Layout::Auto)
+            .unwrap_err()
+            .to_string()
+            .contains("2-D"));
         let w = arr(&[2, 3], vec![1.0, f64::NAN, 0.0, 0.0, 0.0, 1.0]);
-        assert!(orient(&w, None, Layout::Auto).unwrap_err().to_string().contains("W[0, 1]"));
+        assert!(orient(&w, None, Layout::Auto)
+            .unwrap_err()
+            .to_string()
+            .contains("W[0, 1]"));
         let w = arr(&[2, 3], vec![1.0; 6]);
         let b = arr(&[5], vec![0.0; 5]);
         assert!(orient(&w, Some(&b), Layout::Auto).is_err());
