@@ -68,16 +68,20 @@ fn dict<'py, T: Serialize>(py: Python<'py>, row: &T) -> PyResult<Bound<'py, PyDi
     Ok(value(py, &v)?.cast_into::<PyDict>()?)
 }
 
-/// W (n × N) from a 2-D float64 array in the given layout.
-fn matrix(w: &PyReadonlyArray2<'_, f64>, layout: Layout) -> PyResult<DMatrix<f64>> {
-    let a = w.as_array();
-    let (r, c) = a.dim();
-    let arr = analyze::Array {
-        shape: vec![r, c],
+/// A NumPy float64 array as the library's C-order [`analyze::Array`].
+fn array<D: numpy::ndarray::Dimension>(a: numpy::ndarray::ArrayView<'_, f64, D>) -> analyze::Array {
+    analyze::Array {
+        shape: a.shape().to_vec(),
         data: a.iter().copied().collect(),
         dtype: "float64",
-    };
-    Ok(analyze::orient(&arr, None, layout).map_err(err)?.w)
+    }
+}
+
+/// W (n × N) from a 2-D float64 array in the given layout.
+fn matrix(w: &PyReadonlyArray2<'_, f64>, layout: Layout) -> PyResult<DMatrix<f64>> {
+    Ok(analyze::orient(&array(w.as_array()), None, layout)
+        .map_err(err)?
+        .w)
 }
 
 fn vector(b: &PyReadonlyArray1<'_, f64>) -> DVector<f64> {
@@ -316,18 +320,8 @@ fn analyze_weights<'py>(
     layout: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let layout: Layout = layout.parse().map_err(err)?;
-    let a = w.as_array();
-    let (r, c) = a.dim();
-    let warr = analyze::Array {
-        shape: vec![r, c],
-        data: a.iter().copied().collect(),
-        dtype: "float64",
-    };
-    let barr = b.as_ref().map(|b| analyze::Array {
-        shape: vec![b.as_array().len()],
-        data: b.as_array().iter().copied().collect(),
-        dtype: "float64",
-    });
+    let warr = array(w.as_array());
+    let barr = b.as_ref().map(|b| array(b.as_array()));
     let wts = analyze::orient(&warr, barr.as_ref(), layout).map_err(err)?;
     let an = py
         .detach(|| analyze::analyze(&wts.w, wts.b.as_ref(), wts.layout))

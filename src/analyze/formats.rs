@@ -233,7 +233,7 @@ fn read_npz(path: &Path, keys: &Keys) -> Result<RawModel> {
         .file_names()
         .map(|s| s.trim_end_matches(".npy").to_string())
         .collect();
-    let mut get = |key: &str| -> Result<Option<Array>> {
+    let get = |key: &str| -> Result<Option<Array>> {
         let entry = format!("{key}.npy");
         match zip.by_name(&entry) {
             Ok(file) => npy_array(path, key, file).map(Some),
@@ -241,17 +241,7 @@ fn read_npz(path: &Path, keys: &Keys) -> Result<RawModel> {
             Err(e) => Err(parse_err(path, format!("array {key}: {e}"))),
         }
     };
-    let w = get(&keys.w)?.ok_or_else(|| missing(path, &keys.w, "--w-key", &names))?;
-    let b = get(&keys.b)?;
-    if b.is_none() && keys.b_required {
-        return Err(missing(path, &keys.b, "--b-key", &names));
-    }
-    Ok(RawModel {
-        format: Format::Npz,
-        w,
-        b,
-        rows_are_features: None,
-    })
+    pick(path, Format::Npz, keys, &names, get)
 }
 
 fn missing(path: &Path, key: &str, flag: &str, names: &[String]) -> Error {
@@ -304,13 +294,24 @@ fn read_safetensors(path: &Path, keys: &Keys) -> Result<RawModel> {
             dtype,
         }))
     };
-    let w = get(&keys.w)?.ok_or_else(|| missing(path, &keys.w, "--w-key", &names))?;
+    pick(path, Format::Safetensors, keys, &names, get)
+}
+
+/// W and b by name from an archive of named arrays (`get` returns `None` for a missing name).
+fn pick(
+    path: &Path,
+    format: Format,
+    keys: &Keys,
+    names: &[String],
+    mut get: impl FnMut(&str) -> Result<Option<Array>>,
+) -> Result<RawModel> {
+    let w = get(&keys.w)?.ok_or_else(|| missing(path, &keys.w, "--w-key", names))?;
     let b = get(&keys.b)?;
     if b.is_none() && keys.b_required {
-        return Err(missing(path, &keys.b, "--b-key", &names));
+        return Err(missing(path, &keys.b, "--b-key", names));
     }
     Ok(RawModel {
-        format: Format::Safetensors,
+        format,
         w,
         b,
         rows_are_features: None,
