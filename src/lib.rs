@@ -37,11 +37,13 @@
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
+//! * [`fsutil`] — the one atomic, fsynced file write, and cleanup of stale temporary files.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
 pub mod codes;
 pub mod compare;
 pub mod error;
+pub mod fsutil;
 pub mod gain;
 pub mod loss;
 pub mod packing;

@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 
+use super::list::whole;
 use super::output::{emit, Format};
 use super::Counts;
 use superpose::error::Result;
@@ -26,18 +27,6 @@ pub fn parse_loss(s: &str) -> std::result::Result<Loss, String> {
 /// clap value parser for `--law`.
 pub fn parse_law(s: &str) -> std::result::Result<ThetaLaw, String> {
     s.parse::<ThetaLaw>().map_err(|e| e.to_string())
-}
-
-/// A whole number that may be written `1e9`.
-pub fn parse_count(s: &str) -> std::result::Result<u64, String> {
-    let x: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number"))?;
-    if !x.is_finite() || x < 0.0 || x.fract() != 0.0 || x > 1e18 {
-        return Err(format!("{s:?} is not a whole number in 0..=1e18"));
-    }
-    Ok(x as u64)
 }
 
 /// A finite, non-negative real.
@@ -76,8 +65,8 @@ impl ConventionChoice {
 /// `superpose gain --dim n --embed E --multiplicity m`.
 #[derive(Debug, Args)]
 pub struct GainArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of embedded features E (list allowed); all features are embedded (N = E).
     #[arg(long, value_parser = super::counts)]
@@ -150,7 +139,7 @@ pub fn gain(a: &GainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct PhaseArgs {
     /// Model dimensions n (list or range, e.g. `2..10`).
-    #[arg(long, value_parser = super::counts, default_value = "2..10")]
+    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2..10")]
     pub dims: Counts,
     /// consistent, note or both (one row per n and convention).
     #[arg(long, value_enum, default_value_t = ConventionChoice::Both)]
@@ -161,7 +150,7 @@ pub struct PhaseArgs {
     #[arg(long, value_parser = parse_nonneg)]
     pub neighbours: Option<f64>,
     /// Upper limit of the finite-neighbour scan (0 skips it).
-    #[arg(long, value_parser = parse_count, default_value_t = 4096)]
+    #[arg(long, value_parser = whole::<u64>(0), default_value_t = 4096)]
     pub neighbour_max_features: u64,
 }
 
@@ -252,11 +241,11 @@ pub struct SearchArgs {
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = parse_loss, default_value = "l2")]
     pub loss: Loss,
-    /// Upper limit of the closed-form searches (`1e9` is fine).
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_FEATURES)]
+    /// Upper limit of the closed-form searches, ≥ 2 (`1e9` is fine).
+    #[arg(long, value_parser = whole::<u64>(2), default_value_t = DEFAULT_MAX_FEATURES)]
     pub max_features: u64,
-    /// Largest multiplicity tried for "degeneracy wins".
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
+    /// Largest multiplicity tried for "degeneracy wins", ≥ 2.
+    #[arg(long, value_parser = whole::<u64>(2), default_value_t = DEFAULT_MAX_MULTIPLICITY)]
     pub max_multiplicity: u64,
     /// θ law: small-angle (the note's) or chord.
     #[arg(long, value_parser = parse_law, default_value = "small-angle")]
@@ -266,8 +255,8 @@ pub struct SearchArgs {
 /// `superpose claims --dims L`: the note's two large-n claims, checked in both conventions.
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// Model dimensions to check (those above each claim's threshold count).
-    #[arg(long, value_parser = super::counts, default_value = "2..12")]
+    /// Model dimensions to check, list or range (those above each claim's threshold count).
+    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2..12")]
     pub dims: Counts,
     #[command(flatten)]
     pub search: SearchArgs,
@@ -299,8 +288,8 @@ pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 /// `superpose optimize --dim n --features N`.
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of input features N (list allowed).
     #[arg(long, value_parser = super::counts)]
@@ -311,8 +300,8 @@ pub struct OptimizeArgs {
     /// Neighbouring directions K (default: kissing number of d = n − 1, lower bound).
     #[arg(long, value_parser = parse_nonneg)]
     pub neighbours: Option<f64>,
-    /// Largest multiplicity searched.
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
+    /// Largest multiplicity searched, ≥ 1.
+    #[arg(long, value_parser = whole::<u64>(1), default_value_t = DEFAULT_MAX_MULTIPLICITY)]
     pub max_multiplicity: u64,
     /// θ law: small-angle (the note's) or chord.
     #[arg(long, value_parser = parse_law, default_value = "small-angle")]

@@ -15,7 +15,7 @@ use superpose::theta::{capacity as capacity_of, theta_min, Capacity, ThetaEstima
 #[derive(Debug, Args)]
 pub struct PackingArgs {
     /// Packing dimensions d (list or range, e.g. `1..24` or `8,24,100`).
-    #[arg(long, value_parser = super::counts, default_value = "1..24")]
+    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "1..24")]
     pub dims: Counts,
 }
 
@@ -101,9 +101,9 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 /// `superpose theta --dim n --directions L`.
 #[derive(Debug, Args)]
 pub struct ThetaArgs {
-    /// Model dimension n (directions live on S^{n−1}).
-    #[arg(long)]
-    pub dim: usize,
+    /// Model dimensions n, list or range (directions live on S^(n−1)).
+    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
+    pub dim: Counts,
     /// Numbers of directions D (list; `1e30` is fine).
     #[arg(long, value_parser = super::reals)]
     pub directions: Reals,
@@ -122,31 +122,29 @@ pub struct ThetaOut {
 
 /// Runs `theta`.
 pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let rows: Vec<ThetaOut> = a
-        .directions
-        .0
-        .iter()
-        .map(|&d| {
-            let estimate = theta_min(a.dim, d)?;
+    let mut rows: Vec<ThetaOut> = Vec::new();
+    for &n in &a.dim.0 {
+        for &d in &a.directions.0 {
+            let estimate = theta_min(n, d)?;
             let theta_greedy = if d >= 2.0 {
-                Some(superpose::random_codes::theta_greedy(a.dim, d)?)
+                Some(superpose::random_codes::theta_greedy(n, d)?)
             } else {
                 None
             };
-            Ok(ThetaOut {
+            rows.push(ThetaOut {
                 estimate,
                 theta_greedy,
-            })
-        })
-        .collect::<Result<_>>()?;
+            });
+        }
+    }
     emit(&rows, f, out)
 }
 
 /// `superpose capacity --dim n --theta t`.
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
     pub dim: Counts,
     /// Separation angles θ in radians (list), or degrees with `--degrees`.
     #[arg(long, value_parser = super::reals, allow_hyphen_values = true)]
@@ -173,7 +171,7 @@ pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> 
 pub struct CodesArgs {
     /// Dimensions n (list or range, n ≥ 2). Each n lists its simplex and cross-polytope; n = 2
     /// adds polygons, n = 3 the Tammes table, n = 4 the 24-cell and 600-cell, n = 8 the E8 roots.
-    #[arg(long, value_parser = super::counts, default_value = "2,3,4,8")]
+    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2,3,4,8")]
     pub dims: Counts,
 }
 
