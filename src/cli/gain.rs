@@ -194,6 +194,7 @@ fn options(neighbours: Option<f64>, max_multiplicity: u64, law: ThetaLaw) -> Opt
 /// Runs `phase`.
 pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut rows = Vec::new();
+    let steps = super::progress::Steps::new("phase", a.dims.0.len(), "dimensions");
     for &n in &a.dims.0 {
         let SearchArgs {
             loss,
@@ -231,7 +232,9 @@ pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
                 neighbour_max_features: a.neighbour_max_features,
             });
         }
+        steps.step();
     }
+    drop(steps);
     emit(&rows, f, out)
 }
 
@@ -264,20 +267,22 @@ pub struct ClaimsArgs {
 
 /// Runs `claims`.
 pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let mut phases = Vec::new();
-    for conv in Convention::ALL {
-        for &n in &a.dims.0 {
-            let s = &a.search;
-            phases.push(dim_phase(
-                n,
-                conv,
-                &s.loss,
-                s.max_features,
-                s.max_multiplicity,
-                s.law,
-            )?);
-        }
-    }
+    use rayon::prelude::*;
+    let jobs: Vec<(Convention, usize)> = Convention::ALL
+        .iter()
+        .flat_map(|&conv| a.dims.0.iter().map(move |&n| (conv, n)))
+        .collect();
+    let steps = super::progress::Steps::new("claims", jobs.len(), "dimensions × conventions");
+    let s = &a.search;
+    let phases = jobs
+        .par_iter()
+        .map(|&(conv, n)| {
+            let p = dim_phase(n, conv, &s.loss, s.max_features, s.max_multiplicity, s.law);
+            steps.step();
+            p
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(steps);
     emit(
         &verdicts(&phases, &a.search.loss, a.search.max_features),
         f,

@@ -198,6 +198,80 @@ impl Observer for Progress {
     }
 }
 
+/// Seconds between two plain progress lines of [`Steps`].
+pub const LINE_EVERY: f64 = 5.0;
+
+/// Progress of a theory command's loop (`packing`, `phase`, `claims`): a bar on a terminal;
+/// elsewhere, once the command has run [`QUIET_SECONDS`], a plain line at most every
+/// [`LINE_EVERY`] seconds with the count done, the time elapsed and an estimate of the time
+/// left (steps are taken as equally costly). Usable from rayon workers.
+pub struct Steps {
+    what: &'static str,
+    unit: &'static str,
+    total: usize,
+    bar: Option<ProgressBar>,
+    t0: Instant,
+    /// Steps done, and the elapsed seconds of the last plain line.
+    state: Mutex<(usize, f64)>,
+}
+
+impl Steps {
+    /// `total` steps of `unit` (e.g. "dimensions") for command `what`.
+    pub fn new(what: &'static str, total: usize, unit: &'static str) -> Self {
+        let bar = (std::io::stderr().is_terminal() && total > 1).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let style =
+                format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{eta}} left");
+            if let Ok(s) = ProgressStyle::with_template(&style) {
+                bar.set_style(s.progress_chars("=> "));
+            }
+            bar
+        });
+        Steps {
+            what,
+            unit,
+            total,
+            bar,
+            t0: Instant::now(),
+            state: Mutex::new((0, 0.0)),
+        }
+    }
+
+    /// One step done.
+    pub fn step(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            return;
+        }
+        let elapsed = self.t0.elapsed().as_secs_f64();
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 += 1;
+        if elapsed > QUIET_SECONDS && elapsed - s.1 >= LINE_EVERY && s.0 < self.total {
+            s.1 = elapsed;
+            let left = time_left(elapsed, s.0 as f64, (self.total - s.0) as f64)
+                .map(|t| format!(", about {} left", clock(t)))
+                .unwrap_or_default();
+            eprintln!(
+                "superpose: {}: {}/{} {}; elapsed {}{left}",
+                self.what,
+                s.0,
+                self.total,
+                self.unit,
+                clock(elapsed)
+            );
+        }
+    }
+}
+
+impl Drop for Steps {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

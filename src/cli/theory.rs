@@ -50,13 +50,13 @@ pub struct PackingOut {
     /// Kissing number, lower bound: the table (d ≤ 32), else a rigorous construction bound
     /// (null when above 2^53; see `log10_kissing_lower`).
     pub kissing_lower: Option<u64>,
-    /// Kissing number, upper bound: the table, else Levenshtein's L(d, 1/2) (null when above
-    /// 2^53 or d > 10^5).
+    /// Kissing number, upper bound: the table, else Levenshtein's L(d, 1/2) (d ≤ 10^6) or the
+    /// cap-packing bound 1/μ(30°) (null when above 2^53; see `log10_kissing_upper`).
     pub kissing_upper: Option<u64>,
     /// log10 of the kissing lower figure.
     pub log10_kissing_lower: f64,
-    /// log10 of the kissing upper figure (null for d > 10^5).
-    pub log10_kissing_upper: Option<f64>,
+    /// log10 of the kissing upper figure.
+    pub log10_kissing_upper: f64,
     /// Status of the kissing figures: proven (lower = upper) or bound.
     pub kissing_status: Status,
     /// Status of `hermite`: proven / best known / bound.
@@ -65,11 +65,14 @@ pub struct PackingOut {
 
 /// Runs `packing`.
 pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    use rayon::prelude::*;
+    let steps = super::progress::Steps::new("packing", a.dims.0.len(), "dimensions");
     let rows = a
         .dims
         .0
-        .iter()
+        .par_iter()
         .map(|&d| {
+            let _step = StepOnDrop(&steps);
             let h = hermite(d)?;
             let ln_delta = superpose::packing::ln_density_from_hermite(d, h.value.ln());
             let k = kissing_bounds(d)?;
@@ -96,6 +99,15 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     emit(&rows, f, out)
+}
+
+/// Counts a step of `steps` when dropped (at the end of one row, however it ends).
+struct StepOnDrop<'a>(&'a super::progress::Steps);
+
+impl Drop for StepOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.step();
+    }
 }
 
 /// `superpose theta --dim n --directions L`.
