@@ -55,10 +55,10 @@ pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Model dimensions n (list or range).
-    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2,3,4,6,8")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2,3,4,6,8")]
     pub dims: Counts,
     /// Numbers of features N (e.g. `4..1024:x2`).
-    #[arg(long, value_parser = super::counts, default_value = "4..1024:x2")]
+    #[arg(long, value_name = "LIST", value_parser = super::counts, default_value = "4..1024:x2")]
     pub features: Counts,
     /// Read the models from this finished sweep folder instead of training.
     #[arg(long)]

@@ -66,13 +66,13 @@ impl ConventionChoice {
 #[derive(Debug, Args)]
 pub struct GainArgs {
     /// Model dimensions n (list or range).
-    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of embedded features E (list allowed); all features are embedded (N = E).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub embed: Counts,
     /// Multiplicity m (list allowed); in the note convention this is the note's n_deg.
-    #[arg(long, value_parser = super::counts, default_value = "1")]
+    #[arg(long, value_name = "LIST", value_parser = super::counts, default_value = "1")]
     pub multiplicity: Counts,
     /// consistent (m everywhere), note (the note's mixture) or both.
     #[arg(long, value_enum, default_value_t = ConventionChoice::Consistent)]
@@ -139,7 +139,7 @@ pub fn gain(a: &GainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct PhaseArgs {
     /// Model dimensions n (list or range, e.g. `2..10`).
-    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2..10")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2..10")]
     pub dims: Counts,
     /// consistent, note or both (one row per n and convention).
     #[arg(long, value_enum, default_value_t = ConventionChoice::Both)]
@@ -259,7 +259,7 @@ pub struct SearchArgs {
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
     /// Model dimensions to check, list or range (those above each claim's threshold count).
-    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2..12")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2..12")]
     pub dims: Counts,
     #[command(flatten)]
     pub search: SearchArgs,
@@ -294,10 +294,10 @@ pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
     /// Model dimensions n (list or range).
-    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of input features N (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub features: Counts,
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = parse_loss, default_value = "l2")]

@@ -15,7 +15,7 @@ use superpose::theta::{capacity as capacity_of, theta_min, Capacity, ThetaEstima
 #[derive(Debug, Args)]
 pub struct PackingArgs {
     /// Packing dimensions d (list or range, e.g. `1..24` or `8,24,100`).
-    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "1..24")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "1..24")]
     pub dims: Counts,
 }
 
@@ -114,10 +114,10 @@ impl Drop for StepOnDrop<'_> {
 #[derive(Debug, Args)]
 pub struct ThetaArgs {
     /// Model dimensions n, list or range (directions live on S^(n−1)).
-    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Numbers of directions D (list; `1e30` is fine).
-    #[arg(long, value_parser = super::reals)]
+    #[arg(long, value_name = "LIST", value_parser = super::reals)]
     pub directions: Reals,
 }
 
@@ -156,10 +156,10 @@ pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
     /// Model dimensions n (list or range).
-    #[arg(long = "dims", visible_alias = "dim", value_parser = super::counts)]
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Separation angles θ in radians (list), or degrees with `--degrees`.
-    #[arg(long, value_parser = super::reals, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_parser = super::reals, allow_hyphen_values = true)]
     pub theta: Reals,
     /// Read `--theta` in degrees.
     #[arg(long)]
@@ -183,7 +183,7 @@ pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> 
 pub struct CodesArgs {
     /// Dimensions n (list or range, n ≥ 2). Each n lists its simplex and cross-polytope; n = 2
     /// adds polygons, n = 3 the Tammes table, n = 4 the 24-cell and 600-cell, n = 8 the E8 roots.
-    #[arg(long, visible_alias = "dim", value_parser = super::counts, default_value = "2,3,4,8")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2,3,4,8")]
     pub dims: Counts,
 }
 

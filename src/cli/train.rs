@@ -138,10 +138,10 @@ pub fn train(a: &TrainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Model dimensions, list or range (e.g. `2,3,4,6,8`).
-    #[arg(long, visible_alias = "dim", value_parser = super::counts)]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dims: Counts,
     /// Feature counts, list or range (e.g. `4..1024:x2`).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub features: Counts,
     #[doc = "Sweep directory: `DIR/sweep.json` (arguments), `DIR/models/n<n>_N<N>.json` (one \
              file per model) and `DIR/sweep.lock` (held while a run writes)."]
