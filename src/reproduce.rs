@@ -98,7 +98,7 @@ pub fn trained_from_value(v: &Value, path: &Path) -> Result<Trained> {
         .filter(|b| b.len() == w.len())
         .ok_or_else(|| parse_err(path, "model.b must be N numbers"))?;
     crate::toy::model::check_norms(w.iter().map(|c| c.iter().map(|x| x * x).sum()))
-        .map_err(|e| parse_err(path, &e.to_string()))?;
+        .map_err(|e| parse_err(path, e.to_string()))?;
     let report = v.get("report").cloned().unwrap_or(Value::Null);
     let gain = report
         .get("gain")

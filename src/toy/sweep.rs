@@ -57,42 +57,38 @@ pub struct SweepArgs {
     pub template: TrainConfig,
 }
 
-/// The settings in which two serialised values differ, as `key: ours (theirs in the folder)`
-/// lines; nested objects (the template) are compared key by key, `path` prefixes the keys.
-fn differences(ours: &Value, theirs: &Value, path: &str, out: &mut Vec<String>) {
+/// The keys at which two serialised values differ, with both values; nested objects (the
+/// template) are compared key by key and named by their own keys.
+fn differences(ours: &Value, theirs: &Value, key: &str, out: &mut Vec<(String, Value, Value)>) {
     match (ours, theirs) {
         (Value::Object(a), Value::Object(b)) => {
-            for (k, va) in a {
-                let key = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                differences(va, b.get(k).unwrap_or(&Value::Null), &key, out);
-            }
-            for (k, vb) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
-                let key = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                differences(&Value::Null, vb, &key, out);
+            let keys = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k)));
+            for k in keys {
+                let get = |m: &serde_json::Map<String, Value>| m.get(k).cloned();
+                let (va, vb) = (get(a).unwrap_or(Value::Null), get(b).unwrap_or(Value::Null));
+                differences(&va, &vb, k, out);
             }
         }
-        (a, b) if a != b => out.push(format!("{path} {a} here, {b} in the folder")),
+        (a, b) if a != b => out.push((key.to_string(), a.clone(), b.clone())),
         _ => {}
     }
 }
 
-/// The settings in which `ours` differs from `theirs`, named (empty if none).
-pub fn setting_differences<T: Serialize>(ours: &T, theirs: &T) -> Vec<String> {
+/// The settings in which `ours` differs from `theirs`, as `key OURS here, THEIRS there`
+/// phrases (`here` and `there` name the two sides); empty if none.
+pub fn setting_differences<T: Serialize>(
+    ours: &T,
+    theirs: &T,
+    here: &str,
+    there: &str,
+) -> Vec<String> {
     let (Ok(a), Ok(b)) = (serde_json::to_value(ours), serde_json::to_value(theirs)) else {
         return vec!["(settings do not serialise)".into()];
     };
     let mut out = Vec::new();
     differences(&a, &b, "", &mut out);
-    out.iter()
-        .map(|d| d.strip_prefix("template.").unwrap_or(d).to_string())
+    out.into_iter()
+        .map(|(k, a, b)| format!("{k} {a} {here}, {b} {there}"))
         .collect()
 }
 
@@ -116,14 +112,7 @@ fn read_record(path: &Path) -> Result<SweepRecord> {
 /// (`None`: it can).
 fn mismatch(rec: &SweepRecord, cfg: &TrainConfig) -> Option<String> {
     if rec.config != *cfg {
-        let d = setting_differences(&rec.config, cfg);
-        let d: Vec<String> = d
-            .iter()
-            .map(|x| {
-                x.replace(" here, ", " in the file, ")
-                    .replace(" in the folder", " in the sweep")
-            })
-            .collect();
+        let d = setting_differences(&rec.config, cfg, "in the file", "in the sweep");
         return Some(format!("its configuration differs ({})", d.join("; ")));
     }
     let (r, m) = (&rec.report, &rec.model);
@@ -189,7 +178,7 @@ fn lock_folder(dir: &Path, args: &SweepArgs, observer: &dyn Observer) -> Result<
                     format!(
                         "{} holds a sweep with different settings ({}); use another directory",
                         dir.display(),
-                        setting_differences(args, &old).join("; ")
+                        setting_differences(args, &old, "here", "in the folder").join("; ")
                     ),
                 ));
             }
@@ -382,6 +371,22 @@ mod tests {
 
     struct Quiet;
     impl Observer for Quiet {}
+
+    #[test]
+    fn differences_name_each_setting() {
+        let a = TrainConfig::new(2, 4);
+        let mut b = a.clone();
+        assert!(setting_differences(&a, &b, "here", "there").is_empty());
+        b.seed = 7;
+        b.loss = crate::loss::Loss::Huber { delta: 0.5 };
+        assert_eq!(
+            setting_differences(&a, &b, "here", "there"),
+            vec![
+                "seed 0 here, 7 there".to_string(),
+                "loss \"l2\" here, \"huber:0.5\" there".to_string()
+            ]
+        );
+    }
 
     #[test]
     fn resumes_and_refuses_other_settings() {
