@@ -6,12 +6,11 @@
 
 use std::time::Instant;
 
-use superpose::toy::sweep::{self, SweepObserver};
+use superpose::toy::sweep;
 use superpose::toy::{train::CONVERGED_REL, Observer, TrainConfig};
 
 struct Quiet;
 impl Observer for Quiet {}
-impl SweepObserver for Quiet {}
 
 fn main() -> superpose::Result<()> {
     let tmp = std::env::temp_dir().join(format!("superpose-note-sweep-{}", std::process::id()));

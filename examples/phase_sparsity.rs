@@ -16,26 +16,30 @@
 use std::path::PathBuf;
 
 use superpose::toy::shard::Shard;
-use superpose::toy::sweep::{self, SweepObserver, SweepRecord};
-use superpose::toy::{Observer, TrainConfig};
+use superpose::toy::sweep;
+use superpose::toy::{Event, Observer, TrainConfig};
 
 struct Progress;
-impl Observer for Progress {}
-impl SweepObserver for Progress {
-    fn begin(&self, total: usize, finished: usize) {
-        eprintln!("phase_sparsity: {total} models, {finished} already finished");
-    }
-    fn model_done(&self, r: &SweepRecord, resumed: bool) {
-        let p = &r.report;
-        eprintln!(
-            "phase_sparsity: {} n={} N={} S={:?} g/N={:.4} ({:.1} s)",
-            if resumed { "kept" } else { "done" },
-            p.n,
-            p.features,
-            p.sparsity,
-            p.gain / p.features as f64,
-            p.seconds
-        );
+impl Observer for Progress {
+    fn event(&self, e: &Event) {
+        match e {
+            Event::SweepBegin {
+                total, finished, ..
+            } => eprintln!("phase_sparsity: {total} models, {finished} already finished"),
+            Event::ModelDone {
+                n,
+                features,
+                gain,
+                seconds,
+                resumed,
+                ..
+            } => eprintln!(
+                "phase_sparsity: {} n={n} N={features} g/N={:.4} ({seconds:.1} s)",
+                if *resumed { "kept" } else { "done" },
+                gain / *features as f64,
+            ),
+            _ => {}
+        }
     }
 }
 

@@ -215,41 +215,26 @@ fn jacobi_coefficients(a: f64, b: f64, j: usize) -> (f64, f64) {
     (alpha, beta)
 }
 
-/// Largest zero of the Jacobi polynomial `P_k^{(a,b)}` (`k ≥ 1`), by bisection on the Sturm
-/// count: the number of sign changes of `p_0(x), …, p_k(x)` is the number of zeros above `x`.
-fn jacobi_largest_zero(a: f64, b: f64, k: usize) -> f64 {
-    let above = |x: f64| -> usize {
-        let mut count = 0;
-        let (a0, _) = jacobi_coefficients(a, b, 0);
-        let mut r = x - a0; // p_1 / p_0
+/// Number of zeros of the Jacobi polynomial `P_k^{(a,b)}` above `x` (`k ≥ 1`): the sign
+/// changes of the Sturm sequence `p_0(x), …, p_k(x)`, one `O(k)` pass.
+fn jacobi_zeros_above(a: f64, b: f64, k: usize, x: f64) -> usize {
+    let mut count = 0;
+    let (a0, _) = jacobi_coefficients(a, b, 0);
+    let mut r = x - a0; // p_1 / p_0
+    if r < 0.0 {
+        count += 1;
+    }
+    for j in 1..k {
+        if r == 0.0 {
+            r = f64::MIN_POSITIVE;
+        }
+        let (aj, bj) = jacobi_coefficients(a, b, j);
+        r = (x - aj) - bj / r; // p_{j+1} / p_j
         if r < 0.0 {
             count += 1;
         }
-        for j in 1..k {
-            if r == 0.0 {
-                r = f64::MIN_POSITIVE;
-            }
-            let (aj, bj) = jacobi_coefficients(a, b, j);
-            r = (x - aj) - bj / r; // p_{j+1} / p_j
-            if r < 0.0 {
-                count += 1;
-            }
-        }
-        count
-    };
-    let (mut lo, mut hi) = (-1.0f64, 1.0f64);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if above(mid) >= 1 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
     }
-    0.5 * (lo + hi)
+    count
 }
 
 /// Ratios `ρ_j = P_j(t) / P_{j−1}(t)`, `j = 1..=k`, of the Gegenbauer polynomials for `S^{n−1}`
@@ -316,17 +301,13 @@ pub fn ln_levenshtein_bound(n: usize, s: f64) -> Result<f64> {
         ));
     }
     let al = 0.5 * (n as f64 - 3.0);
-    let t10 = |k: usize| jacobi_largest_zero(al + 1.0, al, k);
-    let t11 = |k: usize| {
-        if k == 0 {
-            -1.0
-        } else {
-            jacobi_largest_zero(al + 1.0, al + 1.0, k)
-        }
-    };
+    // `t_k^{1,0} < s` and `s ≥ t_k^{1,1}`, each one Sturm count at s (no zero above s) rather
+    // than a bisection for the zero.
+    let t10_below = |k: usize| jacobi_zeros_above(al + 1.0, al, k, s) == 0;
+    let t11_at_most = |k: usize| k == 0 || jacobi_zeros_above(al + 1.0, al + 1.0, k, s) == 0;
     // Smallest k ≥ 1 with s ≤ t_k^{1,0}: grow, then bisect.
     let mut hi = 1usize;
-    while t10(hi) < s {
+    while t10_below(hi) {
         hi *= 2;
         if hi > 1 << 24 {
             return Err(Error::Numerical(format!(
@@ -337,7 +318,7 @@ pub fn ln_levenshtein_bound(n: usize, s: f64) -> Result<f64> {
     let mut lo = hi / 2; // t10(lo) < s, or lo = 0
     while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        if t10(mid) < s {
+        if t10_below(mid) {
             lo = mid;
         } else {
             hi = mid;
@@ -345,7 +326,7 @@ pub fn ln_levenshtein_bound(n: usize, s: f64) -> Result<f64> {
     }
     let k = hi;
     let nf = n as f64;
-    let (ln_c, bracket) = if k == 1 || s >= t11(k - 1) {
+    let (ln_c, bracket) = if k == 1 || t11_at_most(k - 1) {
         // L_{2k−1}
         // (P_{k−1} − P_k)/P_k = 1/ρ_k − 1
         let rho = gegenbauer_ratios(n, k, s);

@@ -39,6 +39,10 @@ pub enum Error {
     /// A result could not be computed (overflow, no convergence, …).
     #[error("numerical: {0}")]
     Numerical(String),
+    /// The operating system refused a resource (threads, a lock, …): not the input's fault
+    /// and not a numerical failure.
+    #[error("system: {0}")]
+    System(String),
 }
 
 impl Error {

@@ -39,6 +39,7 @@
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
+//! * [`fsutil`] — the one atomic, fsynced file write, and cleanup of stale temporary files.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 //! * [`sparsity`] — finite-sparsity phase diagrams and where the sparse limit stops holding.
 //! * [`scaling`] — loss versus n over feature-frequency exponents and weight decays.
@@ -47,6 +48,7 @@ pub mod analyze;
 pub mod codes;
 pub mod compare;
 pub mod error;
+pub mod fsutil;
 pub mod gain;
 pub mod loss;
 pub mod packing;

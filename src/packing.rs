@@ -270,20 +270,21 @@ pub struct KissingBounds {
     pub d: usize,
     /// A lower bound (a construction), `None` when it exceeds 2^53.
     pub lower: Option<u64>,
-    /// An upper bound, `None` when it exceeds 2^53 or is not computed (d > 10^5).
+    /// An upper bound, `None` when it exceeds 2^53.
     pub upper: Option<u64>,
     /// `log10` of the lower figure.
     pub log10_lower: f64,
-    /// `log10` of the upper figure (`None` when not computed).
-    pub log10_upper: Option<f64>,
+    /// `log10` of the upper figure (always computed).
+    pub log10_upper: f64,
     /// `proven` (lower = upper) or `bound`.
     pub status: Status,
     /// Where the figures come from.
     pub source: String,
 }
 
-/// Largest dimension for which Levenshtein's bound is evaluated (≈ 60 ms at 10^5, 1 s at 10^6).
-pub const LEVENSHTEIN_MAX_D: usize = 100_000;
+/// Largest dimension for which Levenshtein's bound is evaluated (0.1 s at 10^6; beyond it the
+/// cap-packing bound is used).
+pub const LEVENSHTEIN_MAX_D: usize = 1_000_000;
 
 /// Kissing-number figures for any `d ≥ 1`.
 ///
@@ -294,7 +295,10 @@ pub const LEVENSHTEIN_MAX_D: usize = 100_000;
 ///   `±e_d`, which are at 90° to it, gives `τ_d ≥ τ_{d−1} + 2`) and the greedy bound
 ///   `τ_d = A(d, π/3) ≥ 1/μ(π/3)` ([`crate::random_codes::ln_capacity_greedy`]);
 /// * upper: Levenshtein's `L(d, ½)` ([`crate::codes::ln_levenshtein_bound`]) for
-///   `d ≤` [`LEVENSHTEIN_MAX_D`].
+///   `d ≤` [`LEVENSHTEIN_MAX_D`], beyond it the cap-packing bound `τ_d ≤ 1/μ(π/6)` (the caps of
+///   angular radius 30° around kissing points, pairwise ≥ 60° apart, are disjoint;
+///   [`crate::random_codes::ln_cap_measure`]), weaker but rigorous, so that the log is always
+///   there.
 ///
 /// Integers are rounded safely: `⌊x (1 − 10^{−9})⌋` for the lower figure, `⌊x (1 + 10^{−9})⌋`
 /// for the upper (the count is an integer and `x` carries ~1e-12 relative error).
@@ -308,7 +312,7 @@ pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
             lower: Some(r.lower),
             upper: Some(r.upper),
             log10_lower: (r.lower as f64).log10(),
-            log10_upper: Some((r.upper as f64).log10()),
+            log10_upper: (r.upper as f64).log10(),
             status: r.status,
             source: r.source.clone(),
         });
@@ -318,10 +322,11 @@ pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
     let ln_step = (step as f64).ln();
     let ln_greedy = crate::random_codes::ln_capacity_greedy(d, PI / 3.0)?;
     let ln_lower = ln_step.max(ln_greedy);
-    let ln_upper = if d <= LEVENSHTEIN_MAX_D {
-        Some(crate::codes::ln_levenshtein_bound(d, 0.5)?)
+    let levenshtein = d <= LEVENSHTEIN_MAX_D;
+    let ln_upper = if levenshtein {
+        crate::codes::ln_levenshtein_bound(d, 0.5)?
     } else {
-        None
+        -crate::random_codes::ln_cap_measure(d, PI / 6.0)?
     };
     let as_int = |ln: f64, factor: f64| {
         let x = ln.exp() * factor;
@@ -334,16 +339,23 @@ pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
         } else {
             Some(step)
         },
-        upper: ln_upper.and_then(|u| as_int(u, 1.0 + 1e-9)),
+        upper: as_int(ln_upper, 1.0 + 1e-9),
         log10_lower: ln_lower / LN_10,
-        log10_upper: ln_upper.map(|u| u / LN_10),
+        log10_upper: ln_upper / LN_10,
         status: Status::Bound,
-        source: if ln_greedy > ln_step {
-            "lower: greedy 1/mu(60 deg) (Chabauty-Shannon-Wyner); upper: Levenshtein L(d,1/2)"
-        } else {
-            "lower: tau_32 + 2(d-32) (add +-e_i to the d = 32 record); upper: Levenshtein L(d,1/2)"
-        }
-        .into(),
+        source: format!(
+            "lower: {}; upper: {}",
+            if ln_greedy > ln_step {
+                "greedy 1/mu(60 deg) (Chabauty-Shannon-Wyner)"
+            } else {
+                "tau_32 + 2(d-32) (add +-e_i to the d = 32 record)"
+            },
+            if levenshtein {
+                "Levenshtein L(d,1/2)"
+            } else {
+                "cap packing 1/mu(30 deg)"
+            }
+        ),
     })
 }
 
@@ -643,13 +655,19 @@ mod tests {
         assert_eq!(k33.status, Status::Bound);
         for d in [33usize, 50, 100, 200, 1000, 10_000] {
             let k = kissing_bounds(d).unwrap();
-            assert!(k.log10_lower < k.log10_upper.unwrap(), "d = {d}");
+            assert!(k.log10_lower < k.log10_upper, "d = {d}");
         }
         // Greedy rate log2(2/√3) = 0.2075 per dimension wins far out.
         let k = kissing_bounds(10_000).unwrap();
         let rate = k.log10_lower * LN_10 / (10_000.0 * LN_2);
         assert!((rate - 0.2075).abs() < 0.01, "{rate}");
-        assert!(kissing_bounds(1_000_000).unwrap().log10_upper.is_none());
+        // Beyond the Levenshtein range the cap-packing bound: above the lower figure, and
+        // weaker than Levenshtein's where both are computed.
+        let far = kissing_bounds(2 * LEVENSHTEIN_MAX_D).unwrap();
+        assert!(far.log10_upper > far.log10_lower && far.log10_upper.is_finite());
+        let d = LEVENSHTEIN_MAX_D;
+        let cap = -crate::random_codes::ln_cap_measure(d, PI / 6.0).unwrap() / LN_10;
+        assert!(cap > kissing_bounds(d).unwrap().log10_upper);
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub fn trained_from_value(v: &Value, path: &Path) -> Result<Trained> {
         .and_then(|b| b.iter().map(f64_of).collect::<Option<Vec<f64>>>())
         .filter(|b| b.len() == w.len())
         .ok_or_else(|| parse_err(path, "model.b must be N numbers"))?;
+    crate::toy::model::check_norms(w.iter().map(|c| c.iter().map(|x| x * x).sum()))
+        .map_err(|e| parse_err(path, e.to_string()))?;
     let report = v.get("report").cloned().unwrap_or(Value::Null);
     let gain = report
         .get("gain")
@@ -590,18 +592,9 @@ pub fn symmetric_optimum(n: usize, features: usize) -> Option<crate::compare::Sy
     })
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically ([`crate::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    crate::fsutil::write_atomic(path, bytes)
 }
 
 /// Dimensions checked for the note's large-n claims (claim 10) and the convention table.
@@ -907,22 +900,23 @@ impl crate::toy::Observer for Bridge<'_> {
                 }
             }
         }
-    }
-}
-
-impl crate::toy::sweep::SweepObserver for Bridge<'_> {
-    fn model_done(&self, rec: &crate::toy::sweep::SweepRecord, resumed: bool) {
-        if resumed {
-            self.reused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let crate::toy::Event::ModelDone {
+            n,
+            features,
+            resumed,
+            ..
+        } = *e
+        {
+            if resumed {
+                self.reused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            self.progress.step(&format!(
+                "{} n = {n} N = {features}{}",
+                self.label,
+                if resumed { " (reused)" } else { "" }
+            ));
         }
-        self.progress.step(&format!(
-            "{} n = {} N = {}{}",
-            self.label,
-            rec.report.n,
-            rec.report.features,
-            if resumed { " (reused)" } else { "" }
-        ));
     }
 }
 

@@ -32,7 +32,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::toy::shard::Shard;
-use crate::toy::sweep::{self, SweepObserver};
+use crate::toy::sweep;
+use crate::toy::Observer;
 use crate::toy::TrainConfig;
 
 /// The grid of a scaling study.
@@ -180,7 +181,7 @@ pub fn run(
     dir: &Path,
     shard: Shard,
     command: &str,
-    progress: &dyn SweepObserver,
+    progress: &dyn Observer,
 ) -> Result<Scaling> {
     if grid.dims.len() < 2 {
         return Err(Error::invalid(

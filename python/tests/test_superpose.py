@@ -169,9 +169,10 @@ def test_errors_are_value_errors_with_the_cli_message(tmp_path):
         superpose.theta(0, 10)
     with pytest.raises(ValueError, match="> 0"):
         superpose.loss(np.ones((2, 3)), np.array([0.1, -1.0, -1.0]))
-    out = cli("theta", "--dim", "0", "--directions", "10")
+    # (A count of 0 is refused by the CLI's parser already, before the library sees it.)
+    out = cli("theta", "--dim", "3", "--directions", "0.5")
     with pytest.raises(ValueError) as e:
-        superpose.theta(0, 10)
+        superpose.theta(3, 0.5)
     assert out.stderr.strip() == "superpose: error: " + str(e.value)
 
 

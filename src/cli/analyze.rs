@@ -84,7 +84,7 @@ pub fn analyze(a: &AnalyzeArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     }
     let (an, raw) = analyze_file(&a.model, &keys, a.layout)?;
     if let Some(h) = &a.histogram {
-        superpose::toy::sweep::write_atomic(h, an.histogram.to_csv().as_bytes())?;
+        superpose::fsutil::write_atomic(h, an.histogram.to_csv().as_bytes())?;
     }
     let row = Row {
         summary: &an.summary,

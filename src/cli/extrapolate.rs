@@ -16,10 +16,10 @@ use superpose::theta::{capacity, check_directions, check_theta, theta_asymptotic
 #[derive(Debug, Args)]
 pub struct ExtrapolateArgs {
     /// Model dimensions n ≥ 2 (list or range, e.g. `8..4096:x2`; up to 10^6 and beyond).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dims: Counts,
     /// Numbers of features N, all embedded without degeneracy (m = 1, D = N).
-    #[arg(long, value_parser = super::reals, default_value = "1e3,1e6,1e9,1e13")]
+    #[arg(long, value_name = "LIST", value_parser = super::reals, default_value = "1e3,1e6,1e9,1e13")]
     pub features: Reals,
     /// Tolerance angle for the capacity column, radians (default π/3 = 60°), or degrees with
     /// `--degrees`.

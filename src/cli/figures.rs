@@ -54,11 +54,11 @@ pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 /// `superpose compare --dims L --features L [--dir SWEEP_DIR]`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Model dimensions n.
-    #[arg(long, value_parser = super::counts, default_value = "2,3,4,6,8")]
+    /// Model dimensions n (list or range).
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2,3,4,6,8")]
     pub dims: Counts,
     /// Numbers of features N (e.g. `4..1024:x2`).
-    #[arg(long, value_parser = super::counts, default_value = "4..1024:x2")]
+    #[arg(long, value_name = "LIST", value_parser = super::counts, default_value = "4..1024:x2")]
     pub features: Counts,
     /// Read the models from this finished sweep folder instead of training.
     #[arg(long)]
@@ -139,7 +139,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub quick: bool,
     /// Seed of the training runs.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = super::list::whole::<u64>(0), default_value_t = 0)]
     pub seed: u64,
 }
 

@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 
+use super::list::whole;
 use super::output::{emit, Format};
 use super::Counts;
 use superpose::error::Result;
@@ -26,18 +27,6 @@ pub fn parse_loss(s: &str) -> std::result::Result<Loss, String> {
 /// clap value parser for `--law`.
 pub fn parse_law(s: &str) -> std::result::Result<ThetaLaw, String> {
     s.parse::<ThetaLaw>().map_err(|e| e.to_string())
-}
-
-/// A whole number that may be written `1e9`.
-pub fn parse_count(s: &str) -> std::result::Result<u64, String> {
-    let x: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number"))?;
-    if !x.is_finite() || x < 0.0 || x.fract() != 0.0 || x > 1e18 {
-        return Err(format!("{s:?} is not a whole number in 0..=1e18"));
-    }
-    Ok(x as u64)
 }
 
 /// A finite, non-negative real.
@@ -76,14 +65,14 @@ impl ConventionChoice {
 /// `superpose gain --dim n --embed E --multiplicity m`.
 #[derive(Debug, Args)]
 pub struct GainArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of embedded features E (list allowed); all features are embedded (N = E).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub embed: Counts,
     /// Multiplicity m (list allowed); in the note convention this is the note's n_deg.
-    #[arg(long, value_parser = super::counts, default_value = "1")]
+    #[arg(long, value_name = "LIST", value_parser = super::counts, default_value = "1")]
     pub multiplicity: Counts,
     /// consistent (m everywhere), note (the note's mixture) or both.
     #[arg(long, value_enum, default_value_t = ConventionChoice::Consistent)]
@@ -150,7 +139,7 @@ pub fn gain(a: &GainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct PhaseArgs {
     /// Model dimensions n (list or range, e.g. `2..10`).
-    #[arg(long, value_parser = super::counts, default_value = "2..10")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2..10")]
     pub dims: Counts,
     /// consistent, note or both (one row per n and convention).
     #[arg(long, value_enum, default_value_t = ConventionChoice::Both)]
@@ -161,7 +150,7 @@ pub struct PhaseArgs {
     #[arg(long, value_parser = parse_nonneg)]
     pub neighbours: Option<f64>,
     /// Upper limit of the finite-neighbour scan (0 skips it).
-    #[arg(long, value_parser = parse_count, default_value_t = 4096)]
+    #[arg(long, value_parser = whole::<u64>(0), default_value_t = 4096)]
     pub neighbour_max_features: u64,
 }
 
@@ -205,6 +194,7 @@ fn options(neighbours: Option<f64>, max_multiplicity: u64, law: ThetaLaw) -> Opt
 /// Runs `phase`.
 pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut rows = Vec::new();
+    let steps = super::progress::Steps::new("phase", a.dims.0.len(), "dimensions");
     for &n in &a.dims.0 {
         let SearchArgs {
             loss,
@@ -242,7 +232,9 @@ pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
                 neighbour_max_features: a.neighbour_max_features,
             });
         }
+        steps.step();
     }
+    drop(steps);
     emit(&rows, f, out)
 }
 
@@ -252,11 +244,11 @@ pub struct SearchArgs {
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = parse_loss, default_value = "l2")]
     pub loss: Loss,
-    /// Upper limit of the closed-form searches (`1e9` is fine).
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_FEATURES)]
+    /// Upper limit of the closed-form searches, ≥ 2 (`1e9` is fine).
+    #[arg(long, value_parser = whole::<u64>(2), default_value_t = DEFAULT_MAX_FEATURES)]
     pub max_features: u64,
-    /// Largest multiplicity tried for "degeneracy wins".
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
+    /// Largest multiplicity tried for "degeneracy wins", ≥ 2.
+    #[arg(long, value_parser = whole::<u64>(2), default_value_t = DEFAULT_MAX_MULTIPLICITY)]
     pub max_multiplicity: u64,
     /// θ law: small-angle (the note's) or chord.
     #[arg(long, value_parser = parse_law, default_value = "small-angle")]
@@ -266,8 +258,8 @@ pub struct SearchArgs {
 /// `superpose claims --dims L`: the note's two large-n claims, checked in both conventions.
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// Model dimensions to check (those above each claim's threshold count).
-    #[arg(long, value_parser = super::counts, default_value = "2..12")]
+    /// Model dimensions to check, list or range (those above each claim's threshold count).
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2..12")]
     pub dims: Counts,
     #[command(flatten)]
     pub search: SearchArgs,
@@ -275,20 +267,22 @@ pub struct ClaimsArgs {
 
 /// Runs `claims`.
 pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let mut phases = Vec::new();
-    for conv in Convention::ALL {
-        for &n in &a.dims.0 {
-            let s = &a.search;
-            phases.push(dim_phase(
-                n,
-                conv,
-                &s.loss,
-                s.max_features,
-                s.max_multiplicity,
-                s.law,
-            )?);
-        }
-    }
+    use rayon::prelude::*;
+    let jobs: Vec<(Convention, usize)> = Convention::ALL
+        .iter()
+        .flat_map(|&conv| a.dims.0.iter().map(move |&n| (conv, n)))
+        .collect();
+    let steps = super::progress::Steps::new("claims", jobs.len(), "dimensions × conventions");
+    let s = &a.search;
+    let phases = jobs
+        .par_iter()
+        .map(|&(conv, n)| {
+            let p = dim_phase(n, conv, &s.loss, s.max_features, s.max_multiplicity, s.law);
+            steps.step();
+            p
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(steps);
     emit(
         &verdicts(&phases, &a.search.loss, a.search.max_features),
         f,
@@ -299,11 +293,11 @@ pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 /// `superpose optimize --dim n --features N`.
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Number of input features N (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub features: Counts,
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = parse_loss, default_value = "l2")]
@@ -311,8 +305,8 @@ pub struct OptimizeArgs {
     /// Neighbouring directions K (default: kissing number of d = n − 1, lower bound).
     #[arg(long, value_parser = parse_nonneg)]
     pub neighbours: Option<f64>,
-    /// Largest multiplicity searched.
-    #[arg(long, value_parser = parse_count, default_value_t = DEFAULT_MAX_MULTIPLICITY)]
+    /// Largest multiplicity searched, ≥ 1.
+    #[arg(long, value_parser = whole::<u64>(1), default_value_t = DEFAULT_MAX_MULTIPLICITY)]
     pub max_multiplicity: u64,
     /// θ law: small-angle (the note's) or chord.
     #[arg(long, value_parser = parse_law, default_value = "small-angle")]

@@ -86,21 +86,96 @@ fn num(s: &str) -> Result<f64, String> {
     Ok(x)
 }
 
-/// Parses a list of non-negative integers (see the module docs).
-pub fn parse_counts(s: &str) -> Result<Vec<usize>, String> {
-    parse_reals(s)?
-        .into_iter()
-        .map(|x| {
-            let r = x.round();
-            if r > 1e15 {
-                Err(format!("{x} is too large for a count (at most 1e15)"))
-            } else if (x - r).abs() > 1e-9 * x.max(1.0) {
-                Err(format!("{x} is not a whole number"))
-            } else {
-                Ok(r as usize)
+/// Largest count in a list.
+const MAX_COUNT: u64 = 1_000_000_000_000_000;
+
+/// Parses a list of whole numbers `≥ min` (see the module docs); items are echoed as typed.
+pub fn parse_counts(s: &str, min: u64) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let values = if item.contains("..") {
+            parse_reals(item)?
+                .into_iter()
+                .map(|x| whole_of(x, &format!("{item} (value {x})"), min))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![parse_whole(item, min)?]
+        };
+        for v in values {
+            if v > MAX_COUNT {
+                return Err(format!(
+                    "{} is too large for a count (at most 1e15)",
+                    echo(item)
+                ));
             }
-        })
-        .collect()
+            out.push(v as usize);
+        }
+    }
+    if out.is_empty() {
+        return Err("empty list".into());
+    }
+    Ok(out)
+}
+
+/// `s` as typed, shortened to its first 40 characters when longer.
+pub fn echo(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        format!("'{s}'")
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("'{head}…' ({} characters)", s.chars().count())
+    }
+}
+
+fn whole_error(typed: &str, min: u64, why: &str) -> String {
+    format!("expected a whole number ≥ {min}, got {}{why}", echo(typed))
+}
+
+fn whole_of(x: f64, typed: &str, min: u64) -> Result<u64, String> {
+    // 2^64 as a double; every whole double below it fits in a u64.
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    if !x.is_finite() || x.fract() != 0.0 || x < 0.0 {
+        return Err(whole_error(typed, min, ""));
+    }
+    if x >= TWO_64 {
+        return Err(whole_error(typed, min, " (too large)"));
+    }
+    let v = x as u64;
+    if v < min {
+        return Err(whole_error(typed, min, ""));
+    }
+    Ok(v)
+}
+
+/// One whole number `≥ min`, in any of the forms every integer flag accepts: digits (exact up
+/// to 2^64 − 1), or a decimal or scientific form that is a whole number (`1e9`, `2.5e3`).
+/// The error says "expected a whole number ≥ min" and echoes the input as typed.
+pub fn parse_whole(s: &str, min: u64) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.strip_prefix('+').unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match digits.parse::<u64>() {
+            Ok(v) if v >= min => Ok(v),
+            Ok(_) => Err(whole_error(s, min, "")),
+            Err(_) => Err(whole_error(s, min, " (too large)")),
+        };
+    }
+    match t.parse::<f64>() {
+        // `inf`, `nan` parse as doubles but are not numbers as a person writes them.
+        Ok(x) if t.bytes().any(|b| b.is_ascii_digit()) => whole_of(x, s, min),
+        _ => Err(whole_error(s, min, "")),
+    }
+}
+
+/// clap value parser for a whole number `≥ min` of type `T` (see [`parse_whole`]).
+pub fn whole<T: TryFrom<u64>>(
+    min: u64,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let v = parse_whole(s, min)?;
+        T::try_from(v).map_err(|_| whole_error(s, min, " (too large)"))
+    }
 }
 
 #[cfg(test)]
@@ -109,15 +184,50 @@ mod tests {
 
     #[test]
     fn lists_and_ranges() {
-        assert_eq!(parse_counts("2,3,4").unwrap(), vec![2, 3, 4]);
-        assert_eq!(parse_counts("2..5").unwrap(), vec![2, 3, 4, 5]);
-        assert_eq!(parse_counts("4..1024:x2").unwrap().len(), 9);
-        assert_eq!(parse_counts("0..10:+5").unwrap(), vec![0, 5, 10]);
+        assert_eq!(parse_counts("2,3,4", 1).unwrap(), vec![2, 3, 4]);
+        assert_eq!(parse_counts("2..5", 1).unwrap(), vec![2, 3, 4, 5]);
+        assert_eq!(parse_counts("4..1024:x2", 1).unwrap().len(), 9);
+        assert_eq!(parse_counts("0..10:+5", 0).unwrap(), vec![0, 5, 10]);
+        assert!(parse_counts("0..10:+5", 1).is_err());
+        assert_eq!(parse_counts("1e3", 1).unwrap(), vec![1000]);
         assert_eq!(parse_reals("1e6").unwrap(), vec![1e6]);
-        assert!(parse_counts("1.5").is_err());
+        assert!(parse_counts("1.5", 1).is_err());
         assert!(parse_reals("-1").is_err());
         assert!(parse_reals("nan").is_err());
         assert!(parse_reals("").is_err());
         assert!(parse_reals("5..2").is_err());
+    }
+
+    #[test]
+    fn whole_numbers() {
+        assert_eq!(parse_whole("1e9", 1), Ok(1_000_000_000));
+        assert_eq!(parse_whole("2.5e3", 1), Ok(2500));
+        assert_eq!(parse_whole("18446744073709551615", 0), Ok(u64::MAX));
+        assert_eq!(parse_whole("+7", 0), Ok(7));
+        for bad in [
+            "0",
+            "1.5",
+            "-3",
+            "nan",
+            "inf",
+            "x",
+            "",
+            "1e300",
+            "18446744073709551616",
+        ] {
+            let e = parse_whole(bad, 1).unwrap_err();
+            assert!(
+                e.starts_with("expected a whole number ≥ 1, got"),
+                "{bad}: {e}"
+            );
+            assert!(e.contains(&format!("'{bad}'")), "{bad}: {e}");
+        }
+        let long = "9".repeat(301);
+        let e = parse_whole(&long, 1).unwrap_err();
+        assert!(e.len() < 120, "{e}");
+        assert_eq!(
+            whole::<u8>(0)("300"),
+            Err("expected a whole number ≥ 0, got '300' (too large)".into())
+        );
     }
 }

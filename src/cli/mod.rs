@@ -10,6 +10,7 @@ pub mod gain;
 pub mod list;
 pub mod merge;
 pub mod output;
+pub mod progress;
 pub mod scaling;
 pub mod theory;
 pub mod train;
@@ -105,9 +106,9 @@ pub struct Counts(pub Vec<usize>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reals(pub Vec<f64>);
 
-/// clap value parser for [`Counts`].
+/// clap value parser for [`Counts`] (whole numbers ≥ 1).
 pub fn counts(s: &str) -> std::result::Result<Counts, String> {
-    list::parse_counts(s).map(Counts)
+    list::parse_counts(s, 1).map(Counts)
 }
 
 /// clap value parser for [`Reals`].

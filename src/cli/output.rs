@@ -100,29 +100,34 @@ fn io_err(e: std::io::Error) -> Error {
 pub fn emit<T: Serialize>(rows: &[T], format: Format, out: &mut dyn Write) -> Result<()> {
     let objs = to_objects(rows)?;
     match format {
+        // JSON and CSV are rendered in memory and written with one `write_all`, so that a
+        // failed write (a closed pipe) reaches `main` as the plain I/O error it is.
         Format::Json => {
             let arr = Value::Array(objs.into_iter().map(Value::Object).collect());
-            serde_json::to_writer_pretty(&mut *out, &arr)
-                .map_err(|e| io_err(std::io::Error::other(e)))?;
-            writeln!(out).map_err(io_err)?;
+            let mut text = serde_json::to_vec_pretty(&arr)
+                .map_err(|e| Error::Numerical(format!("rows do not serialise: {e}")))?;
+            text.push(b'\n');
+            out.write_all(&text).map_err(io_err)?;
         }
         Format::Csv => {
             let keys: Vec<String> = objs
                 .first()
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default();
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(&keys)
-                .map_err(|e| io_err(std::io::Error::other(e)))?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let csv_err = |e: csv::Error| Error::Numerical(format!("rows do not serialise: {e}"));
+            w.write_record(&keys).map_err(csv_err)?;
             for m in &objs {
                 let rec: Vec<String> = keys
                     .iter()
                     .map(|k| csv_cell(m.get(k).unwrap_or(&Value::Null)))
                     .collect();
-                w.write_record(&rec)
-                    .map_err(|e| io_err(std::io::Error::other(e)))?;
+                w.write_record(&rec).map_err(csv_err)?;
             }
-            w.flush().map_err(io_err)?;
+            let text = w
+                .into_inner()
+                .map_err(|e| Error::Numerical(format!("rows do not serialise: {e}")))?;
+            out.write_all(&text).map_err(io_err)?;
         }
         Format::Table => {
             let keys: Vec<String> = objs

@@ -11,8 +11,6 @@ use super::{Counts, Reals};
 use superpose::error::{Error, Result};
 use superpose::scaling::{self, ScalingGrid};
 use superpose::toy::shard::Shard;
-use superpose::toy::sweep::{SweepObserver, SweepRecord};
-use superpose::toy::Observer;
 
 /// `superpose scaling`.
 #[derive(Debug, Args)]
@@ -73,22 +71,6 @@ fn signed_list(s: &str) -> Result<Vec<f64>> {
     }
 }
 
-struct Progress;
-impl Observer for Progress {}
-impl SweepObserver for Progress {
-    fn model_done(&self, rec: &SweepRecord, resumed: bool) {
-        let c = &rec.config;
-        eprintln!(
-            "superpose: scaling: {} n={} α={} wd={} loss={:.5}",
-            if resumed { "kept" } else { "done" },
-            c.n,
-            c.alpha.unwrap_or(0.0),
-            c.weight_decay,
-            rec.report.loss
-        );
-    }
-}
-
 /// Runs `scaling`: trains (this shard of) the grid, writes `DIR/scaling.json`, prints the fits.
 pub fn scaling(a: &ScalingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut g = ScalingGrid::reduced();
@@ -137,8 +119,14 @@ pub fn scaling(a: &ScalingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
         .build()
-        .map_err(|e| Error::Numerical(e.to_string()))?;
-    let result = pool.install(|| scaling::run(&g, &a.out, shard, &command, &Progress))?;
+        .map_err(|e| Error::System(format!("cannot start {} worker threads: {e}", a.threads)))?;
+    let progress = super::progress::Progress::new("scaling");
+    let result = pool.install(|| scaling::run(&g, &a.out, shard, &command, &progress));
+    match &result {
+        Ok(_) => progress.finish(),
+        Err(_) => progress.abandon(),
+    }
+    let result = result?;
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Numerical(e.to_string()))?;
     superpose::toy::sweep::write_atomic(&a.out.join("scaling.json"), &json)?;
     let md = scaling::markdown_section(&result);

@@ -15,7 +15,7 @@ use superpose::theta::{capacity as capacity_of, theta_min, Capacity, ThetaEstima
 #[derive(Debug, Args)]
 pub struct PackingArgs {
     /// Packing dimensions d (list or range, e.g. `1..24` or `8,24,100`).
-    #[arg(long, value_parser = super::counts, default_value = "1..24")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "1..24")]
     pub dims: Counts,
 }
 
@@ -50,13 +50,13 @@ pub struct PackingOut {
     /// Kissing number, lower bound: the table (d ≤ 32), else a rigorous construction bound
     /// (null when above 2^53; see `log10_kissing_lower`).
     pub kissing_lower: Option<u64>,
-    /// Kissing number, upper bound: the table, else Levenshtein's L(d, 1/2) (null when above
-    /// 2^53 or d > 10^5).
+    /// Kissing number, upper bound: the table, else Levenshtein's L(d, 1/2) (d ≤ 10^6) or the
+    /// cap-packing bound 1/μ(30°) (null when above 2^53; see `log10_kissing_upper`).
     pub kissing_upper: Option<u64>,
     /// log10 of the kissing lower figure.
     pub log10_kissing_lower: f64,
-    /// log10 of the kissing upper figure (null for d > 10^5).
-    pub log10_kissing_upper: Option<f64>,
+    /// log10 of the kissing upper figure.
+    pub log10_kissing_upper: f64,
     /// Status of the kissing figures: proven (lower = upper) or bound.
     pub kissing_status: Status,
     /// Status of `hermite`: proven / best known / bound.
@@ -65,11 +65,14 @@ pub struct PackingOut {
 
 /// Runs `packing`.
 pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
+    use rayon::prelude::*;
+    let steps = super::progress::Steps::new("packing", a.dims.0.len(), "dimensions");
     let rows = a
         .dims
         .0
-        .iter()
+        .par_iter()
         .map(|&d| {
+            let _step = StepOnDrop(&steps);
             let h = hermite(d)?;
             let ln_delta = superpose::packing::ln_density_from_hermite(d, h.value.ln());
             let k = kissing_bounds(d)?;
@@ -98,14 +101,23 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     emit(&rows, f, out)
 }
 
+/// Counts a step of `steps` when dropped (at the end of one row, however it ends).
+struct StepOnDrop<'a>(&'a super::progress::Steps);
+
+impl Drop for StepOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.step();
+    }
+}
+
 /// `superpose theta --dim n --directions L`.
 #[derive(Debug, Args)]
 pub struct ThetaArgs {
-    /// Model dimension n (directions live on S^{n−1}).
-    #[arg(long)]
-    pub dim: usize,
+    /// Model dimensions n, list or range (directions live on S^(n−1)).
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
+    pub dim: Counts,
     /// Numbers of directions D (list; `1e30` is fine).
-    #[arg(long, value_parser = super::reals)]
+    #[arg(long, value_name = "LIST", value_parser = super::reals)]
     pub directions: Reals,
 }
 
@@ -122,34 +134,32 @@ pub struct ThetaOut {
 
 /// Runs `theta`.
 pub fn theta(a: &ThetaArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let rows: Vec<ThetaOut> = a
-        .directions
-        .0
-        .iter()
-        .map(|&d| {
-            let estimate = theta_min(a.dim, d)?;
+    let mut rows: Vec<ThetaOut> = Vec::new();
+    for &n in &a.dim.0 {
+        for &d in &a.directions.0 {
+            let estimate = theta_min(n, d)?;
             let theta_greedy = if d >= 2.0 {
-                Some(superpose::random_codes::theta_greedy(a.dim, d)?)
+                Some(superpose::random_codes::theta_greedy(n, d)?)
             } else {
                 None
             };
-            Ok(ThetaOut {
+            rows.push(ThetaOut {
                 estimate,
                 theta_greedy,
-            })
-        })
-        .collect::<Result<_>>()?;
+            });
+        }
+    }
     emit(&rows, f, out)
 }
 
 /// `superpose capacity --dim n --theta t`.
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
-    /// Model dimension n (list allowed).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions n (list or range).
+    #[arg(long = "dims", visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dim: Counts,
     /// Separation angles θ in radians (list), or degrees with `--degrees`.
-    #[arg(long, value_parser = super::reals, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_parser = super::reals, allow_hyphen_values = true)]
     pub theta: Reals,
     /// Read `--theta` in degrees.
     #[arg(long)]
@@ -173,7 +183,7 @@ pub fn capacity(a: &CapacityArgs, f: Format, out: &mut dyn Write) -> Result<()> 
 pub struct CodesArgs {
     /// Dimensions n (list or range, n ≥ 2). Each n lists its simplex and cross-polytope; n = 2
     /// adds polygons, n = 3 the Tammes table, n = 4 the 24-cell and 600-cell, n = 8 the E8 roots.
-    #[arg(long, value_parser = super::counts, default_value = "2,3,4,8")]
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts, default_value = "2,3,4,8")]
     pub dims: Counts,
 }
 

@@ -6,24 +6,25 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::list::whole;
 use super::output::{emit, Format};
+use super::progress::Progress;
 use super::Counts;
 use superpose::error::{Error, Result};
 use superpose::loss::Loss;
 use superpose::toy::shard::Shard;
-use superpose::toy::sweep::{self, SweepObserver, SweepRecord};
-use superpose::toy::{train as train_model, Event, NoObserver, Observer, TrainConfig};
+use superpose::toy::sweep;
+use superpose::toy::{train as train_model, TrainConfig};
 
 /// Settings shared by `train` and `sweep`; unset values take the library defaults.
 #[derive(Debug, Args)]
 pub struct Settings {
     /// Seed of every random choice (runs are reproducible per seed).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = whole::<u64>(0), default_value_t = 0)]
     pub seed: u64,
     /// Random restarts per chain size (exact) or independent runs (sampled) [default: 1].
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(0))]
     pub restarts: Option<usize>,
     /// Loss: l2, huber:δ, l1 or gauss:σ.
     #[arg(long, value_parser = super::gain::parse_loss, default_value = "l2")]
@@ -39,22 +40,22 @@ pub struct Settings {
     #[arg(long, allow_hyphen_values = true)]
     pub weight_decay: Option<f64>,
     /// Adam steps: per random start (exact, default 300) or in total (sampled, default 4000).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(0))]
     pub steps: Option<usize>,
     /// Adam learning rate [default: 0.03 exact, 0.01 sampled].
     #[arg(long)]
     pub lr: Option<f64>,
     /// L-BFGS iterations of the screening polish of every start (exact) [default: 200].
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(0))]
     pub screen_iters: Option<u64>,
     /// Maximum L-BFGS iterations of the final polish of the best start (exact) [default: 3500].
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>(0))]
     pub lbfgs_iters: Option<u64>,
     /// Do not use starts lifted from smaller models (the halving chain).
     #[arg(long)]
     pub no_chain: bool,
     /// Minibatch size (sampled) [default: 256].
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(1))]
     pub batch: Option<usize>,
     /// Feature importance I_i = r^i (sampled), 0 < r ≤ 1.
     #[arg(long)]
@@ -130,11 +131,11 @@ impl Settings {
 /// `superpose train --dim n --features N [--seed] [--restarts] [--loss] [--sparsity] [--save F]`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model dimension n.
-    #[arg(long)]
+    /// Model dimension n (one number).
+    #[arg(long, visible_alias = "dims", value_parser = whole::<usize>(1))]
     pub dim: usize,
-    /// Number of features N.
-    #[arg(long)]
+    /// Number of features N (one number).
+    #[arg(long, value_parser = whole::<usize>(1))]
     pub features: usize,
     /// Write the model as JSON {"n","features","w":[[n floats] per feature],"b","loss"}.
     #[arg(long)]
@@ -153,13 +154,16 @@ pub fn train(a: &TrainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
         fs::File::create(&probe).map_err(|e| Error::io(p, e))?;
         let _ = fs::remove_file(&probe);
     }
-    let trained = train_model(&cfg, &NoObserver)?;
+    let progress = Progress::new("train");
+    let trained = train_model(&cfg, &progress);
+    progress.finish();
+    let trained = trained?;
     if let Some(p) = &a.save {
         let s = trained.model.to_saved(trained.report.loss);
         let mut json =
             serde_json::to_vec_pretty(&s).map_err(|e| Error::Numerical(e.to_string()))?;
         json.push(b'\n');
-        superpose::toy::sweep::write_atomic(p, &json)?;
+        superpose::fsutil::write_atomic(p, &json)?;
     }
     emit(&[trained.report], f, out)
 }
@@ -167,17 +171,18 @@ pub fn train(a: &TrainArgs, f: Format, out: &mut dyn Write) -> Result<()> {
 /// `superpose sweep --dims L --features L --out DIR`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Model dimensions (e.g. `2,3,4,6,8`).
-    #[arg(long, value_parser = super::counts)]
+    /// Model dimensions, list or range (e.g. `2,3,4,6,8`).
+    #[arg(long, visible_alias = "dim", value_name = "LIST", value_parser = super::counts)]
     pub dims: Counts,
-    /// Feature counts (e.g. `4..1024:x2`).
-    #[arg(long, value_parser = super::counts)]
+    /// Feature counts, list or range (e.g. `4..1024:x2`).
+    #[arg(long, value_name = "LIST", value_parser = super::counts)]
     pub features: Counts,
-    /// Sweep directory: `DIR/sweep.json` (arguments) and `DIR/models/n{n}_N{N}.json`.
+    #[doc = "Sweep directory: `DIR/sweep.json` (arguments), `DIR/models/n<n>_N<N>.json` (one \
+             file per model) and `DIR/sweep.lock` (held while a run writes)."]
     #[arg(long)]
     pub out: PathBuf,
-    /// Worker threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads: 0 = one per core; at most 4 per core (more only slow the sweep down).
+    #[arg(long, value_parser = whole::<usize>(0), default_value_t = 0)]
     pub threads: usize,
     /// Train only shard K of M (`K/M`, 0 ≤ K < M, balanced by estimated cost), or `slurm`
     /// (the job array's task; see the README's "Sweeps on a SLURM cluster").
@@ -187,29 +192,23 @@ pub struct SweepArgs {
     pub settings: Settings,
 }
 
-struct Bar(ProgressBar);
+/// Most worker threads per core `sweep --threads` accepts.
+pub const THREADS_PER_CORE: usize = 4;
 
-impl Observer for Bar {
-    fn event(&self, e: &Event) {
-        if let Event::Size { n, features, .. } = e {
-            self.0.set_message(format!("n={n} N={features}"));
-        }
-    }
-}
-
-impl SweepObserver for Bar {
-    fn begin(&self, total: usize, _finished: usize) {
-        self.0.set_length(total as u64);
-    }
-    fn model_done(&self, rec: &SweepRecord, resumed: bool) {
-        let r = &rec.report;
-        let how = if resumed { "kept" } else { "done" };
-        self.0.set_message(format!(
-            "{how} n={} N={} gain={:.4}",
-            r.n, r.features, r.gain
+/// Checks `--threads` against [`THREADS_PER_CORE`] × the cores of this machine.
+fn check_threads(threads: usize) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let max = THREADS_PER_CORE * cores;
+    if threads > max {
+        return Err(Error::invalid(
+            "--threads",
+            format!(
+                "{threads} is more than {THREADS_PER_CORE} per core ({max} on this machine's \
+                 {cores} cores); use 0 for one per core"
+            ),
         ));
-        self.0.inc(1);
     }
+    Ok(())
 }
 
 /// Runs `sweep`.
@@ -227,16 +226,12 @@ pub fn sweep(a: &SweepArgs, f: Format, out: &mut dyn Write) -> Result<()> {
         Some(s) => Shard::parse(s, &|k| std::env::var(k).ok())?,
         None => Shard::ALL,
     };
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} models {msg}")
-            .map_err(|e| Error::Numerical(e.to_string()))?
-            .progress_chars("=> "),
-    );
-    let bar = Bar(bar);
+    check_threads(a.threads)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
         .build()
-        .map_err(|e| Error::Numerical(e.to_string()))?;
+        .map_err(|e| Error::System(format!("cannot start {} worker threads: {e}", a.threads)))?;
+    let progress = Progress::new("sweep");
     let recs = pool.install(|| {
         sweep::run_grid(
             &a.dims.0,
@@ -245,10 +240,13 @@ pub fn sweep(a: &SweepArgs, f: Format, out: &mut dyn Write) -> Result<()> {
             &a.out,
             &template,
             shard,
-            &bar,
+            &progress,
         )
-    })?;
-    bar.0.finish_and_clear();
-    let rows: Vec<_> = recs.into_iter().map(|r| r.report).collect();
+    });
+    match &recs {
+        Ok(_) => progress.finish(),
+        Err(_) => progress.abandon(),
+    }
+    let rows: Vec<_> = recs?.into_iter().map(|r| r.report).collect();
     emit(&rows, f, out)
 }

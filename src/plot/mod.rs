@@ -101,14 +101,6 @@ pub(crate) fn de<E: std::fmt::Display>(e: E) -> Error {
     Error::Numerical(format!("drawing failed: {e}"))
 }
 
-fn temp_path(path: &Path, ext: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "figure".into());
-    path.with_file_name(format!(".{name}.{}.tmp.{ext}", std::process::id()))
-}
-
 /// Writes `fig` to `path` as PNG or SVG (by extension), atomically.
 ///
 /// Errors: an extension other than `.png`/`.svg`, a folder that does not exist or is not
@@ -127,6 +119,8 @@ pub fn save<F: Figure>(fig: &F, path: &Path) -> Result<()> {
         ));
     }
     let size = fig.size();
+    // A killed run's half-written figures in this folder go first.
+    let _ = crate::fsutil::remove_stale_temps(&dir, false);
     match kind {
         Kind::Svg => {
             let mut text = String::new();
@@ -136,31 +130,26 @@ pub fn save<F: Figure>(fig: &F, path: &Path) -> Result<()> {
                 fig.draw(&root)?;
                 root.present().map_err(de)?;
             }
-            let tmp = temp_path(path, "svg");
-            std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io(path, e)
-            })
+            crate::fsutil::write_atomic(path, text.as_bytes())
         }
         Kind::Png => {
-            let tmp = temp_path(path, "png");
-            // Check writability first: plotters only opens the file at `present`.
-            std::fs::write(&tmp, b"").map_err(|e| Error::io(path, e))?;
-            let drawn = (|| {
-                let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-                root.fill(&WHITE).map_err(de)?;
-                fig.draw(&root)?;
-                root.present().map_err(de)
-            })();
-            if let Err(e) = drawn {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
-            std::fs::rename(&tmp, path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io(path, e)
-            })
+            let mut drawn = Ok(());
+            // plotters writes the PNG to a path, at `present`.
+            let written = crate::fsutil::write_atomic_with(path, Some("png"), |tmp| {
+                // Check writability first: plotters only opens the file at `present`.
+                std::fs::write(tmp, b"")?;
+                drawn = (|| {
+                    let root = BitMapBackend::new(tmp, size).into_drawing_area();
+                    root.fill(&WHITE).map_err(de)?;
+                    fig.draw(&root)?;
+                    root.present().map_err(de)
+                })();
+                match &drawn {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                }
+            });
+            drawn.and(written)
         }
     }
 }

@@ -52,9 +52,51 @@ pub enum Event {
         /// Seconds spent on that size.
         seconds: f64,
     },
+    /// A sweep ([`sweep::run`]) starts: models in total and already finished, and their
+    /// summed cost weights ([`sweep::cost`]), for an estimate of the time left.
+    SweepBegin {
+        /// Models in the sweep.
+        total: usize,
+        /// Models read back from earlier runs.
+        finished: usize,
+        /// Summed cost weight of all models.
+        total_cost: f64,
+        /// Summed cost weight of the finished ones.
+        finished_cost: f64,
+    },
+    /// A model of a sweep is finished (trained now, or read back when `resumed`).
+    ModelDone {
+        /// Model dimension.
+        n: usize,
+        /// Number of features.
+        features: usize,
+        /// Its gain.
+        gain: f64,
+        /// Seconds its training took (as recorded).
+        seconds: f64,
+        /// Read back from its file rather than trained by this run.
+        resumed: bool,
+        /// Its cost weight ([`sweep::cost`]).
+        cost: f64,
+    },
+    /// A model file found on resume does not belong to the sweep (other configuration, wrong
+    /// shape, truncated, not JSON); the model is trained again.
+    Discarded {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Stale temporary files of a killed run were removed from a sweep folder.
+    Cleaned {
+        /// The files removed.
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
-/// Receives progress events (e.g. the CLI's progress bar). Must be shareable across threads.
+/// Receives progress events of training runs and sweeps (the CLI attaches a bar on a terminal,
+/// plain lines elsewhere). The one progress interface of the library. Must be shareable across
+/// threads.
 pub trait Observer: Sync {
     /// Called for every event; the default ignores it.
     fn event(&self, _e: &Event) {}

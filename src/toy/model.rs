@@ -34,6 +34,23 @@ pub struct SavedModel {
     pub loss: f64,
 }
 
+/// Checks that every squared norm `|W_i|²` is finite: finite weights whose square overflows
+/// (a weight of `1e160`) would make every later computation infinite or NaN (and the angle
+/// searches of the figures never end). Every reader of models calls this.
+pub fn check_norms(norms_squared: impl IntoIterator<Item = f64>) -> Result<()> {
+    match norms_squared
+        .into_iter()
+        .enumerate()
+        .find(|(_, s)| !s.is_finite())
+    {
+        Some((i, _)) => Err(Error::invalid(
+            "model",
+            format!("|W_{i}|² of feature {i} is not a finite number (a weight is too large)"),
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Model {
     /// A model from its parts; checks shapes and finiteness.
     pub fn new(w: DMatrix<f64>, b: DVector<f64>) -> Result<Self> {
@@ -49,6 +66,7 @@ impl Model {
         if w.iter().chain(b.iter()).any(|x| !x.is_finite()) {
             return Err(Error::invalid("model", "non-finite weight or bias"));
         }
+        check_norms(w.column_iter().map(|c| c.norm_squared()))?;
         Ok(Model { w, b })
     }
 
@@ -130,6 +148,10 @@ mod tests {
         assert!(Model::new(DMatrix::zeros(2, 3), DVector::zeros(4)).is_err());
         let mut s = Model::zeros(2, 3).to_saved(0.0);
         s.w[1].push(1.0);
+        assert!(Model::from_saved(&s).is_err());
+        // Finite weights whose squared norm overflows.
+        let mut s = Model::zeros(2, 3).to_saved(0.0);
+        s.w[2][0] = 1e160;
         assert!(Model::from_saved(&s).is_err());
     }
 }

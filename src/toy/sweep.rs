@@ -3,28 +3,41 @@
 //! Layout of a sweep directory `DIR`:
 //!
 //! * `DIR/sweep.json` — the sweep's arguments (dims, features, the configuration template).
-//!   A rerun with different arguments is refused (one clear error), so results of different
-//!   settings never mix.
+//!   A rerun with different arguments is refused with one error that names the settings that
+//!   differ, so results of different settings never mix.
+//! * `DIR/sweep.lock` — an advisory lock (`fs4`, `flock`/`LockFileEx`) held for the whole run.
+//!   The first run to take it exclusively sets the folder up (writes or checks `sweep.json`,
+//!   removes stale temporary files), then holds it shared while it trains; a run that finds it
+//!   held waits for the set-up and then checks its settings against `sweep.json`: the same
+//!   settings share the work (each writes only whole files, and they train the same models to
+//!   the same bytes), different settings are refused.
 //! * `DIR/models/n{n}_N{N}.json` — `{config, report, diagnostics, model}` of one finished model,
-//!   written atomically (a temporary file in the same directory, then `rename`). A rerun reads
-//!   finished files back and trains only the missing models, so an interrupted sweep loses
-//!   nothing that had finished.
+//!   written atomically ([`crate::fsutil::write_atomic`]: temporary file, `fsync`, `rename`). A
+//!   rerun reads finished files back and trains only the missing models, so an interrupted
+//!   sweep loses nothing that had finished. A file is reused only if its configuration is the
+//!   sweep's for that model and its model has that shape with finite weights and norms;
+//!   anything else (another seed, a missing row, a truncated or garbage file) is reported to
+//!   the observer ([`Event::Discarded`]) and trained again.
 //! * With a list of sparsities (`sparsities` in `sweep.json`), the grid is `dims × features ×
 //!   sparsities` and the files are `models/n{n}_N{N}_S{S}.json` (`S1` is the exact sparse limit).
 //! * `DIR/times/<model file>` — the model's wall time, kept out of the model file so that model
 //!   files are deterministic (the same bytes from any shard; see [`super::shard`]).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::shard::{self, Job, Shard};
 use super::train::ChainCache;
-use super::{train_with_cache, Diagnostics, Model, Observer, SavedModel, TrainConfig, TrainReport};
+use super::{
+    train_with_cache, Diagnostics, Event, Model, Observer, SavedModel, TrainConfig, TrainReport,
+};
 use crate::error::{Error, Result};
+use crate::fsutil::remove_stale_temps;
+pub use crate::fsutil::write_atomic;
 
 /// One finished model of a sweep (the content of `models/n{n}_N{N}.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,29 +96,50 @@ pub fn file_name(args: &SweepArgs, job: Job) -> String {
     }
 }
 
-/// Sweep progress, reported to [`SweepObserver::model_done`].
-pub trait SweepObserver: Observer {
-    /// Called once before training with the number of models in total and already finished.
-    fn begin(&self, _total: usize, _finished: usize) {}
-    /// Called when a model is finished (or read back).
-    fn model_done(&self, _rec: &SweepRecord, _resumed: bool) {}
+/// The keys at which two serialised values differ, with both values; nested objects (the
+/// template) are compared key by key and named by their own keys.
+fn differences(ours: &Value, theirs: &Value, key: &str, out: &mut Vec<(String, Value, Value)>) {
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k)));
+            for k in keys {
+                let get = |m: &serde_json::Map<String, Value>| m.get(k).cloned();
+                let (va, vb) = (get(a).unwrap_or(Value::Null), get(b).unwrap_or(Value::Null));
+                differences(&va, &vb, k, out);
+            }
+        }
+        (a, b) if a != b => out.push((key.to_string(), a.clone(), b.clone())),
+        _ => {}
+    }
+}
+
+/// The settings in which `ours` differs from `theirs`, as `key OURS here, THEIRS there`
+/// phrases (`here` and `there` name the two sides); empty if none.
+pub fn setting_differences<T: Serialize>(
+    ours: &T,
+    theirs: &T,
+    here: &str,
+    there: &str,
+) -> Vec<String> {
+    let (Ok(a), Ok(b)) = (serde_json::to_value(ours), serde_json::to_value(theirs)) else {
+        return vec!["(settings do not serialise)".into()];
+    };
+    let mut out = Vec::new();
+    differences(&a, &b, "", &mut out);
+    out.into_iter()
+        .map(|(k, a, b)| format!("{k} {a} {here}, {b} {there}"))
+        .collect()
+}
+
+/// Cost weight of a model for load balance and time-left estimates
+/// ([`shard::estimated_cost`]).
+fn cost(template: &TrainConfig, job: Job, list: bool) -> f64 {
+    shard::estimated_cost(&shard::job_config(template, job, list))
 }
 
 /// Path of the file of model `(n, N)`.
 pub fn model_path(dir: &Path, n: usize, features: usize) -> PathBuf {
     dir.join("models").join(format!("n{n}_N{features}.json"))
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut f = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 /// The wall-time file of a model file (`DIR/times/<name>`).
@@ -132,20 +166,124 @@ fn read_record(path: &Path) -> Result<SweepRecord> {
     Ok(r)
 }
 
+/// Why the record read from a model file cannot stand for the model `cfg` of this sweep
+/// (`None`: it can).
+fn mismatch(rec: &SweepRecord, cfg: &TrainConfig) -> Option<String> {
+    if rec.config != *cfg {
+        let d = setting_differences(&rec.config, cfg, "in the file", "in the sweep");
+        return Some(format!("its configuration differs ({})", d.join("; ")));
+    }
+    let (r, m) = (&rec.report, &rec.model);
+    if (r.n, r.features, m.n, m.features) != (cfg.n, cfg.features, cfg.n, cfg.features) {
+        return Some(format!(
+            "its report is for n = {}, N = {} and its model is {} × {}, not {} × {}",
+            r.n, r.features, m.n, m.features, cfg.n, cfg.features
+        ));
+    }
+    if let Err(e) = Model::from_saved(m) {
+        return Some(e.to_string());
+    }
+    if !r.loss.is_finite() || !r.gain.is_finite() {
+        return Some("its loss or gain is not finite".into());
+    }
+    None
+}
+
+/// The folder lock of a running sweep (module docs); released on drop.
+struct FolderLock(fs::File);
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        let _ = fs4::FileExt::unlock(&self.0);
+    }
+}
+
+/// Takes the lock of sweep folder `dir` for a sweep with `args` (module docs): writes or checks
+/// `sweep.json`, removes stale temporary files, and returns the held (shared) lock.
+fn lock_folder(dir: &Path, args: &SweepArgs, observer: &dyn Observer) -> Result<FolderLock> {
+    use fs4::FileExt;
+    let models = dir.join("models");
+    fs::create_dir_all(&models).map_err(|e| Error::io(&models, e))?;
+    let lock_path = dir.join("sweep.lock");
+    let lock_io = |e| Error::io(&lock_path, e);
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(lock_io)?;
+    let args_path = dir.join("sweep.json");
+    // A few rounds: a run that held the folder exclusively may fail before writing sweep.json.
+    for _ in 0..100 {
+        let exclusive = match FileExt::try_lock(&file) {
+            Ok(()) => true,
+            Err(fs4::TryLockError::WouldBlock) => false,
+            Err(fs4::TryLockError::Error(e)) => return Err(lock_io(e)),
+        };
+        if !exclusive {
+            // Another run holds the folder: wait for its set-up, then share or refuse.
+            FileExt::lock_shared(&file).map_err(lock_io)?;
+        }
+        let held = FolderLock(file.try_clone().map_err(lock_io)?);
+        if args_path.exists() {
+            let text = fs::read_to_string(&args_path).map_err(|e| Error::io(&args_path, e))?;
+            let old: SweepArgs = serde_json::from_str(&text)
+                .map_err(|e| Error::parse(args_path.display().to_string(), e.to_string()))?;
+            if old != *args {
+                return Err(Error::invalid(
+                    "--out",
+                    format!(
+                        "{} holds a sweep with different settings ({}); use another directory",
+                        dir.display(),
+                        setting_differences(args, &old, "here", "in the folder").join("; ")
+                    ),
+                ));
+            }
+        } else if exclusive {
+            let json =
+                serde_json::to_vec_pretty(args).map_err(|e| Error::Numerical(e.to_string()))?;
+            write_atomic(&args_path, &json)?;
+        } else {
+            drop(held);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            continue;
+        }
+        if !exclusive {
+            return Ok(held);
+        }
+        // Alone in the folder: every temporary file is a killed run's.
+        let paths = remove_stale_temps(&models, true)?;
+        if !paths.is_empty() {
+            observer.event(&Event::Cleaned { paths });
+        }
+        // Hold it shared from here, so that runs with the same settings can join.
+        drop(held);
+        FileExt::lock_shared(&file).map_err(lock_io)?;
+        return Ok(FolderLock(file));
+    }
+    Err(Error::System(format!(
+        "{}: could not take the folder lock",
+        lock_path.display()
+    )))
+}
+
 /// Runs (or resumes) a sweep over `dims × features` into `dir`. Each dimension is one task that
 /// trains its feature counts in increasing order, sharing a [`ChainCache`] so that a model
 /// reuses the halving-chain steps already trained for the smaller ones; the dimensions run in
 /// parallel (rayon, the current thread pool), most expensive first, and large models also
 /// parallelise their loss evaluations. Every model is written as soon as it finishes. Returns
-/// the records sorted by `(n, N)`.
+/// the records sorted by `(n, N)`. The folder is locked for the run (module docs). Progress
+/// goes to `observer` ([`Event::SweepBegin`], [`Event::ModelDone`], [`Event::Discarded`],
+/// [`Event::Cleaned`] and the trainer's events).
 pub fn run(
     dims: &[usize],
     features: &[usize],
     dir: &Path,
     template: &TrainConfig,
-    progress: &dyn SweepObserver,
+    observer: &dyn Observer,
 ) -> Result<Vec<SweepRecord>> {
-    run_grid(dims, features, &[], dir, template, Shard::ALL, progress)
+    run_grid(dims, features, &[], dir, template, Shard::ALL, observer)
 }
 
 /// As [`run`], over `dims × features × sparsities` (empty `sparsities`: the template's; 1 =
@@ -158,7 +296,7 @@ pub fn run_grid(
     dir: &Path,
     template: &TrainConfig,
     shard: Shard,
-    progress: &dyn SweepObserver,
+    observer: &dyn Observer,
 ) -> Result<Vec<SweepRecord>> {
     if dims.is_empty() || features.is_empty() {
         return Err(Error::invalid(
@@ -195,40 +333,53 @@ pub fn run_grid(
         shard::job_config(&args.template, j, list).check()?;
     }
     let models = dir.join("models");
-    fs::create_dir_all(&models).map_err(|e| Error::io(&models, e))?;
-    let args_path = dir.join("sweep.json");
-    if args_path.exists() {
-        let text = fs::read_to_string(&args_path).map_err(|e| Error::io(&args_path, e))?;
-        let old: SweepArgs = serde_json::from_str(&text)
-            .map_err(|e| Error::parse(args_path.display().to_string(), e.to_string()))?;
-        if old != args {
-            return Err(Error::invalid(
-                "--out",
-                format!(
-                    "{} holds a sweep with different settings; use another directory",
-                    dir.display()
-                ),
-            ));
-        }
-    } else {
-        let json = serde_json::to_vec_pretty(&args).map_err(|e| Error::Numerical(e.to_string()))?;
-        write_atomic(&args_path, &json)?;
-    }
+    let _lock = lock_folder(dir, &args, observer)?;
     let jobs = shard::select(&grid(&args), &args.template, list, shard);
     let path_of = |j: Job| models.join(file_name(&args, j));
     let mut done = Vec::new();
     let mut todo = Vec::new();
     for &j in &jobs {
         let p = path_of(j);
-        match p.exists().then(|| read_record(&p)) {
-            Some(Ok(r)) => done.push(r),
-            // A file that does not parse (cannot happen with atomic writes) is recomputed.
-            _ => todo.push(j),
+        if !p.exists() {
+            todo.push(j);
+            continue;
         }
+        let why = match read_record(&p) {
+            Ok(r) => match mismatch(&r, &shard::job_config(&args.template, j, list)) {
+                None => {
+                    done.push(r);
+                    continue;
+                }
+                Some(why) => why,
+            },
+            Err(Error::Parse { why, .. }) => format!("it does not parse ({why})"),
+            Err(e) => e.to_string(),
+        };
+        observer.event(&Event::Discarded { path: p, why });
+        todo.push(j);
     }
-    progress.begin(jobs.len(), done.len());
+    let job_of = |r: &SweepRecord| (r.config.n, r.config.features, r.config.sparsity);
+    observer.event(&Event::SweepBegin {
+        total: jobs.len(),
+        finished: done.len(),
+        total_cost: jobs.iter().map(|&j| cost(&args.template, j, list)).sum(),
+        finished_cost: done
+            .iter()
+            .map(|r| cost(&args.template, job_of(r), list))
+            .sum(),
+    });
+    let model_done = |r: &SweepRecord, resumed: bool| {
+        observer.event(&Event::ModelDone {
+            n: r.report.n,
+            features: r.report.features,
+            gain: r.report.gain,
+            seconds: r.report.seconds,
+            resumed,
+            cost: cost(&args.template, job_of(r), list),
+        })
+    };
     for r in &done {
-        progress.model_done(r, true);
+        model_done(r, true);
     }
     // One task per dimension, feature counts ascending (grid order); tasks in order of their
     // largest model.
@@ -242,12 +393,12 @@ pub fn run_grid(
             tasks.push(t);
         }
     }
-    let cost = |t: &Vec<Job>| {
+    let task_cost = |t: &Vec<Job>| {
         t.iter()
-            .map(|&j| shard::estimated_cost(&shard::job_config(&args.template, j, list)))
+            .map(|&j| cost(&args.template, j, list))
             .fold(0.0, f64::max)
     };
-    tasks.sort_by(|a, b| cost(b).total_cmp(&cost(a)));
+    tasks.sort_by(|a, b| task_cost(b).total_cmp(&task_cost(a)));
     let cache = ChainCache::default();
     let fresh: Vec<Vec<SweepRecord>> = tasks
         .par_iter()
@@ -255,7 +406,7 @@ pub fn run_grid(
             task.iter()
                 .map(|&j| {
                     let cfg = shard::job_config(&args.template, j, list);
-                    let t = train_with_cache(&cfg, progress, Some(&cache))?;
+                    let t = train_with_cache(&cfg, observer, Some(&cache))?;
                     let mut rec = SweepRecord {
                         config: cfg,
                         model: t.model.to_saved(t.report.loss),
@@ -273,7 +424,7 @@ pub fn run_grid(
                     write_atomic(&tp, format!("{{\"seconds\":{seconds}}}").as_bytes())?;
                     write_atomic(&p, &json)?;
                     rec.report.seconds = seconds;
-                    progress.model_done(&rec, false);
+                    model_done(&rec, false);
                     Ok(rec)
                 })
                 .collect::<Result<Vec<_>>>()
@@ -329,7 +480,22 @@ mod tests {
 
     struct Quiet;
     impl Observer for Quiet {}
-    impl SweepObserver for Quiet {}
+
+    #[test]
+    fn differences_name_each_setting() {
+        let a = TrainConfig::new(2, 4);
+        let mut b = a.clone();
+        assert!(setting_differences(&a, &b, "here", "there").is_empty());
+        b.seed = 7;
+        b.loss = crate::loss::Loss::Huber { delta: 0.5 };
+        assert_eq!(
+            setting_differences(&a, &b, "here", "there"),
+            vec![
+                "seed 0 here, 7 there".to_string(),
+                "loss \"l2\" here, \"huber:0.5\" there".to_string()
+            ]
+        );
+    }
 
     #[test]
     fn resumes_and_refuses_other_settings() {

@@ -5,12 +5,16 @@
 use serde_json::Value;
 use std::process::{Command, Output};
 
+/// The `superpose` binary with `args`, not started (for tests that spawn, pipe or time it).
+pub fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_superpose"));
+    c.args(args);
+    c
+}
+
 /// Runs `superpose ARGS` and returns its output.
 pub fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_superpose"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    command(args).output().expect("the binary runs")
 }
 
 /// Runs `superpose --format json ARGS`, asserts success, and returns the (non-empty) rows.
