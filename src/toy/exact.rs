@@ -52,7 +52,30 @@ pub fn loss_grad(model: &Model, loss: &Loss) -> (f64, DMatrix<f64>, DVector<f64>
 
 /// The loss (and, if `grad` is given, its gradient) on flat column-major slices:
 /// `w[i*n + d] = W[d, i]`, `b[i]`. The gradient slices are overwritten.
-pub(crate) fn eval(
+pub fn eval(
+    n: usize,
+    w: &[f64],
+    b: &[f64],
+    loss: &Loss,
+    mut grad: Option<(&mut [f64], &mut [f64])>,
+) -> f64 {
+    if n <= NEIGHBOUR_MAX_DIM && b.len() >= NEIGHBOUR_MIN_FEATURES {
+        let g = grad.as_mut().map(|(gw, gb)| (&mut **gw, &mut **gb));
+        if let Some(l) = super::neighbours::eval_cached(n, w, b, loss, g) {
+            return l;
+        }
+    }
+    dense(n, w, b, loss, grad)
+}
+
+/// From this many features on (and `n ≤` [`NEIGHBOUR_MAX_DIM`]) [`eval`] runs on a Verlet
+/// neighbour list ([`super::neighbours`]) when it pays; the dense loop stays the reference.
+pub const NEIGHBOUR_MIN_FEATURES: usize = 512;
+/// Largest `n` for the neighbour path (a k-d tree on `S^{n−1}` prunes well up to here).
+pub const NEIGHBOUR_MAX_DIM: usize = 8;
+
+/// The dense pair loop over all `N(N − 1)/2` pairs (the reference for [`eval`]).
+pub fn dense(
     n: usize,
     w: &[f64],
     b: &[f64],

@@ -11,6 +11,7 @@
 pub mod diagnostics;
 pub mod exact;
 pub mod model;
+pub mod neighbours;
 pub mod sampled;
 pub mod sweep;
 pub mod train;
