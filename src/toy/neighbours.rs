@@ -481,6 +481,12 @@ pub fn eval_list(
 thread_local! {
     static CACHE: std::cell::RefCell<Option<NeighbourList>> = const { std::cell::RefCell::new(None) };
     static REBUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static EVALS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Number of evaluations on a cached list on this thread so far (for benches).
+pub fn evaluations() -> u64 {
+    EVALS.with(|r| r.get())
 }
 
 /// Number of list builds on this thread so far (for tests and benches).
@@ -516,6 +522,7 @@ pub fn eval_cached(
             *c = Some(NeighbourList::build(n, w, b, m));
             REBUILDS.with(|r| r.set(r.get() + 1));
         }
+        EVALS.with(|r| r.set(r.get() + 1));
         Some(eval_list(c.as_ref().unwrap(), n, w, b, loss, grad))
     })
 }
