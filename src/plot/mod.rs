@@ -18,6 +18,7 @@
 //! | `huber` | [`HuberFig`] | Huber δ sweep: embedded fraction, directions, multiplicity vs δ |
 //! | `analytic_gain` | [`AnalyticGainFig`] | closed-form gain over E for m = 1, 2, 3, transition marked |
 
+mod large_n;
 mod model;
 mod style;
 mod sweep;
@@ -26,6 +27,7 @@ mod synthetic;
 mod theory;
 mod weights;
 
+pub use large_n::LargeNFig;
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use style::{palette, register_fonts, FONT};
 pub use sweep::{
