@@ -18,88 +18,50 @@ fn grad_buffers(m: &Model) -> (Vec<f64>, Vec<f64>) {
     (vec![0.0; m.n() * m.features()], vec![0.0; m.features()])
 }
 
+/// `dense` (when `dense` is set), `eval cached` and `eval rebuilt` of one model.
+fn bench_model(c: &mut Criterion, label: &str, m: &Model, dense: bool) {
+    let (n, w, b) = (m.n(), m.w.as_slice(), m.b.as_slice());
+    let (mut gw, mut gb) = grad_buffers(m);
+    let mut run = |name: &str, f: &dyn Fn(&mut [f64], &mut [f64]) -> f64| {
+        c.bench_function(&format!("{name} {label}"), |bch| {
+            bch.iter(|| f(&mut gw, &mut gb))
+        });
+    };
+    if dense {
+        run("dense", &|gw, gb| {
+            exact::dense(n, std::hint::black_box(w), b, &Loss::L2, Some((gw, gb)))
+        });
+    }
+    run("eval cached", &|gw, gb| {
+        exact::eval(n, std::hint::black_box(w), b, &Loss::L2, Some((gw, gb)))
+    });
+    run("eval rebuilt", &|gw, gb| {
+        neighbours::clear_cache();
+        exact::eval(n, std::hint::black_box(w), b, &Loss::L2, Some((gw, gb)))
+    });
+}
+
 fn bench(c: &mut Criterion) {
     // One core: the global pool has one thread (the parallel loops run inline).
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build_global();
-    {
-        let (n, nf) = (8, 1024);
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-0.5..0.5));
-        let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..0.5));
-        let random = Model::new(w, b).unwrap();
-        let spread = train::spread_start(n, nf, 1, &mut ChaCha8Rng::seed_from_u64(2));
-        let (trained, ..) = train::polish(&spread, &Loss::L2, 300).unwrap();
-        for (name, m) in [
-            ("random", &random),
-            ("spread", &spread),
-            ("trained", &trained),
-        ] {
-            let (mut gw, mut gb) = grad_buffers(m);
-            c.bench_function(&format!("dense n=8 N=1024 {name}"), |bch| {
-                bch.iter(|| {
-                    exact::dense(
-                        n,
-                        std::hint::black_box(m.w.as_slice()),
-                        m.b.as_slice(),
-                        &Loss::L2,
-                        Some((&mut gw, &mut gb)),
-                    )
-                })
-            });
-            c.bench_function(&format!("eval cached n=8 N=1024 {name}"), |bch| {
-                bch.iter(|| {
-                    exact::eval(
-                        n,
-                        std::hint::black_box(m.w.as_slice()),
-                        m.b.as_slice(),
-                        &Loss::L2,
-                        Some((&mut gw, &mut gb)),
-                    )
-                })
-            });
-            c.bench_function(&format!("eval rebuilt n=8 N=1024 {name}"), |bch| {
-                bch.iter(|| {
-                    neighbours::clear_cache();
-                    exact::eval(
-                        n,
-                        std::hint::black_box(m.w.as_slice()),
-                        m.b.as_slice(),
-                        &Loss::L2,
-                        Some((&mut gw, &mut gb)),
-                    )
-                })
-            });
-        }
-        let (n, nf) = (4, 65536);
-        let units = large::directions(n, nf, &mut ChaCha8Rng::seed_from_u64(3));
-        let big = large::start(n, &units);
-        let (mut gw, mut gb) = grad_buffers(&big);
-        c.bench_function("eval cached n=4 N=65536 start", |bch| {
-            bch.iter(|| {
-                exact::eval(
-                    n,
-                    std::hint::black_box(big.w.as_slice()),
-                    big.b.as_slice(),
-                    &Loss::L2,
-                    Some((&mut gw, &mut gb)),
-                )
-            })
-        });
-        c.bench_function("eval rebuilt n=4 N=65536 start", |bch| {
-            bch.iter(|| {
-                neighbours::clear_cache();
-                exact::eval(
-                    n,
-                    std::hint::black_box(big.w.as_slice()),
-                    big.b.as_slice(),
-                    &Loss::L2,
-                    Some((&mut gw, &mut gb)),
-                )
-            })
-        });
+    let (n, nf) = (8, 1024);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-0.5..0.5));
+    let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..0.5));
+    let random = Model::new(w, b).unwrap();
+    let spread = train::spread_start(n, nf, 1, &mut ChaCha8Rng::seed_from_u64(2));
+    let (trained, ..) = train::polish(&spread, &Loss::L2, 300).unwrap();
+    for (name, m) in [
+        ("random", &random),
+        ("spread", &spread),
+        ("trained", &trained),
+    ] {
+        bench_model(c, &format!("n=8 N=1024 {name}"), m, true);
     }
+    let units = large::directions(4, 65536, &mut ChaCha8Rng::seed_from_u64(3));
+    bench_model(c, "n=4 N=65536 start", &large::start(4, &units), false);
 }
 
 criterion_group! {

@@ -68,42 +68,30 @@ impl Figure for LargeNFig<'_> {
                 let mut chart = chart_builder
                     .build_cartesian_2d((x0..x1).log_scale().base(2.0), (y0..y1).log_scale())
                     .map_err(de)?;
-                chart
-                    .configure_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .bold_line_style(GREY.mix(0.25))
-                    .x_desc("number of features N")
-                    .x_label_formatter(&|v| tick(*v))
-                    .y_label_formatter(&|v| log_tick(*v))
-                    .label_style(font(14))
-                    .axis_desc_style(font(16))
-                    .draw()
-                    .map_err(de)?;
-                lines(&mut chart, rows, &dims, *get, *reference, (x0, x1))?;
+                lines(
+                    &mut chart,
+                    rows,
+                    &dims,
+                    *get,
+                    *reference,
+                    (x0, x1),
+                    log_tick,
+                )?;
             } else {
                 let (y0, y1) = lin_range(vals, 0.1);
                 let mut chart = chart_builder
                     .build_cartesian_2d((x0..x1).log_scale().base(2.0), y0..y1)
                     .map_err(de)?;
-                chart
-                    .configure_mesh()
-                    .light_line_style(TRANSPARENT)
-                    .bold_line_style(GREY.mix(0.25))
-                    .x_desc("number of features N")
-                    .x_label_formatter(&|v| tick(*v))
-                    .y_label_formatter(&|v| tick(*v))
-                    .label_style(font(14))
-                    .axis_desc_style(font(16))
-                    .draw()
-                    .map_err(de)?;
-                lines(&mut chart, rows, &dims, *get, *reference, (x0, x1))?;
+                lines(&mut chart, rows, &dims, *get, *reference, (x0, x1), tick)?;
             }
         }
         Ok(())
     }
 }
 
-/// One line with markers per n, a grey reference line at `reference`, and the legend.
+/// The mesh (y labels by `yfmt`), one line with markers per n, a grey reference line at
+/// `reference`, and the legend.
+#[allow(clippy::too_many_arguments)]
 fn lines<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     rows: &[crate::toy::large::study::LargeNRow],
@@ -111,12 +99,26 @@ fn lines<'a, DB, X, Y>(
     get: Getter,
     reference: Option<f64>,
     (x0, x1): (f64, f64),
+    yfmt: fn(f64) -> String,
 ) -> Result<()>
 where
     DB: DrawingBackend + 'a,
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GREY.mix(0.25))
+        .x_desc("number of features N")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| yfmt(*v))
+        .label_style(font(14))
+        .axis_desc_style(font(16))
+        .draw()
+        .map_err(de)?;
     if let Some(y) = reference {
         chart
             .draw_series(LineSeries::new(

@@ -256,14 +256,14 @@ fn rows<const GRAD: bool>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::prec::{assert_close, REL_TIGHT};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     /// A random model with O(1) weights and biases in `[−bmax, 0]`.
-    fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
+    pub(crate) fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-1.0..1.0));
         let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..bmax));

@@ -1,11 +1,11 @@
 //! Training at large `N` (beyond [`LARGE_FROM`] features, up to [`MAX_FEATURES`] = 2^20) for
-//! `2 ≤ n ≤ 8`, on the neighbour-list loss ([`super::neighbours`], through [`super::exact::eval`]).
+//! `3 ≤ n ≤ 8`, on the neighbour-list loss ([`super::neighbours`], through [`super::exact::eval`]).
 //!
 //! # Method
 //!
 //! One structured start at the target `N`, then L-BFGS:
 //!
-//! * **directions**: `N` equally spaced angles for `n = 2`; the Fibonacci lattice for `n = 3`
+//! * **directions**: the Fibonacci lattice for `n = 3`
 //!   ([`super::train::spread_directions`], `O(N)`); for `n ≥ 4` uniform random points relaxed by
 //!   [`REPULSION_STEPS`] steps of short-range Riesz repulsion on `S^{n−1}` with a k-d tree (each
 //!   point feels the points within [`REPULSION_RANGE`] typical spacings
@@ -40,10 +40,13 @@ use crate::error::{Error, Result};
 pub const LARGE_FROM: usize = 4096;
 /// The most features the neighbour-list trainer takes.
 pub const MAX_FEATURES: usize = 1 << 20;
+/// The smallest `n` of the neighbour-list trainer (in 2-D the optimum shares directions from
+/// N = 64 on, and a spread start on the circle is not where it lies).
+pub const MIN_DIM: usize = 3;
 /// The largest `n` of the neighbour-list trainer.
 pub const MAX_DIM: usize = 8;
-/// The most features of the dense `O(N² n)` path (`n = 1` or `n > 8`), about a minute per
-/// thousand evaluations at the top.
+/// The most features of the multi-start trainer outside `MIN_DIM ≤ n ≤ MAX_DIM` (`n ≤ 2` or
+/// `n > 8`; for `n > 8` each evaluation is the dense `O(N² n)` loop).
 pub const DENSE_MAX_FEATURES: usize = 16384;
 /// Converged when one chunk of [`POLISH_CHUNK`] L-BFGS iterations raises the gain by less than
 /// this, relative.
@@ -57,18 +60,18 @@ pub const INTERCEPT_ANGLE: f64 = 1.1;
 
 /// Whether `(n, N)` on the exact loss trains here.
 pub fn applies(n: usize, features: usize) -> bool {
-    (2..=MAX_DIM).contains(&n) && features > LARGE_FROM
+    (MIN_DIM..=MAX_DIM).contains(&n) && features > LARGE_FROM
 }
 
 /// The size limits of the exact trainer, one clear error naming the limit.
 pub fn check_size(n: usize, features: usize) -> Result<()> {
-    if (2..=MAX_DIM).contains(&n) {
+    if (MIN_DIM..=MAX_DIM).contains(&n) {
         if features > MAX_FEATURES {
             return Err(Error::invalid(
                 "--features",
                 format!(
-                    "{features} > {MAX_FEATURES}: for 2 ≤ n ≤ {MAX_DIM} the neighbour-list \
-                     trainer takes N ≤ 2^20"
+                    "{features} > {MAX_FEATURES}: for {MIN_DIM} ≤ n ≤ {MAX_DIM} the \
+                     neighbour-list trainer takes N ≤ 2^20"
                 ),
             ));
         }
@@ -76,9 +79,9 @@ pub fn check_size(n: usize, features: usize) -> Result<()> {
         return Err(Error::invalid(
             "--features",
             format!(
-                "{features} > {DENSE_MAX_FEATURES}: for n = {n} the exact loss runs on the dense \
-                 O(N² n) pair loop, limited to N ≤ {DENSE_MAX_FEATURES} (N ≤ 2^20 needs 2 ≤ n ≤ \
-                 {MAX_DIM})"
+                "{features} > {DENSE_MAX_FEATURES}: for n = {n} the exact trainer runs its \
+                 multi-start chain on the dense or neighbour loss, limited to N ≤ \
+                 {DENSE_MAX_FEATURES} (N ≤ 2^20 needs {MIN_DIM} ≤ n ≤ {MAX_DIM})"
             ),
         ));
     }
@@ -256,9 +259,10 @@ mod tests {
         let e = check_size(4, (1 << 20) + 1).unwrap_err().to_string();
         assert!(e.contains("2^20"), "{e}");
         let e = check_size(16, 65536).unwrap_err().to_string();
-        assert!(e.contains("16384") && e.contains("dense"), "{e}");
+        assert!(e.contains("16384") && e.contains("3 ≤ n ≤ 8"), "{e}");
+        assert!(check_size(2, 65536).is_err() && check_size(2, 16384).is_ok());
         assert!(check_size(1, 20000).is_err());
-        assert!(applies(3, 5000) && !applies(3, 4096) && !applies(9, 5000));
+        assert!(applies(3, 5000) && !applies(3, 4096) && !applies(9, 5000) && !applies(2, 5000));
     }
 
     /// The repulsion start spreads random points: its smallest nearest-neighbour angle is a
@@ -508,8 +512,9 @@ pub mod study {
                 o.push_str(&format!(
                     "At N = {} the trained gain is below the best smaller-N gain, which that \
                      smaller model padded with dead features (or its degenerate lift, SPEC §4) \
-                     reaches exactly: there the optimum is degenerate, not the non-degenerate \
-                     packing the trainer found. ",
+                     reaches exactly: there a degenerate model beats the non-degenerate packing \
+                     the trainer found, so as far as this trainer can tell the optimum has \
+                     shared directions or dead features. ",
                     below.join(", ")
                 ));
             }

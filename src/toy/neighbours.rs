@@ -530,18 +530,11 @@ pub fn eval_cached(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::toy::exact::tests::random_model;
     use crate::toy::{exact, train, Model};
-    use nalgebra::{DMatrix, DVector};
     use proptest::prelude::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-
-    fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-1.0..1.0));
-        let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..bmax));
-        Model::new(w, b).unwrap()
-    }
 
     fn dense(m: &Model) -> (f64, Vec<f64>, Vec<f64>) {
         let (n, nf) = (m.n(), m.features());
