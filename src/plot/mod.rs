@@ -20,6 +20,7 @@
 //! | `phase_sparsity` | [`PhaseSparsityFig`] | embedded fraction, multiplicity, θ_min, gain per feature over (1 − S)·N |
 //! | `scaling` | [`ScalingFig`] | loss versus n per (α, weight decay), fitted exponents, packing law |
 
+mod large_n;
 mod model;
 mod phase_sparsity;
 mod scaling;
@@ -30,6 +31,7 @@ mod synthetic;
 mod theory;
 mod weights;
 
+pub use large_n::LargeNFig;
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use phase_sparsity::PhaseSparsityFig;
 pub use scaling::ScalingFig;

@@ -2,6 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::neighbours::KdTree;
 use super::Model;
 use crate::sphere::angle_density;
 
@@ -13,6 +18,18 @@ pub const DIRECTION_THRESHOLD: f64 = 1e-2;
 
 /// Number of bins of the pairwise-angle histogram over `[0, π]` (5° each).
 pub const ANGLE_BINS: usize = 36;
+
+/// Above this many embedded features (for clustering) or directions (for θ_min and the
+/// histogram) the diagnostics go through a k-d tree ([`super::neighbours::KdTree`]) instead of
+/// all pairs: clustering and θ_min are the same numbers, in `O(N log N)`; the pairwise-angle
+/// histogram is then estimated from [`HIST_SAMPLES`] pairs drawn uniformly with replacement
+/// (ChaCha8 seeded with [`HIST_SEED`]), so its `counts` sum to [`HIST_SAMPLES`] and its
+/// `density` has a relative standard error of about `1/√count` per bin.
+pub const INDEXED_FROM: usize = 4096;
+/// Sampled pairs of the angle histogram above [`INDEXED_FROM`] directions.
+pub const HIST_SAMPLES: usize = 1_000_000;
+/// Seed of the sampled histogram.
+pub const HIST_SEED: u64 = 0x5eed;
 
 /// Per-feature, per-direction and histogram diagnostics.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +68,7 @@ pub struct Direction {
 pub struct AngleHistogram {
     /// `ANGLE_BINS + 1` bin edges over `[0, π]`.
     pub edges: Vec<f64>,
-    /// Pair counts per bin.
+    /// Pair counts per bin (sampled pairs above [`INDEXED_FROM`] directions).
     pub counts: Vec<u64>,
     /// Empirical density: `count / (pairs · width)` (0 when there are no pairs).
     pub density: Vec<f64>,
@@ -103,6 +120,10 @@ fn angle(u: &[f64], v: &[f64]) -> f64 {
     c.clamp(-1.0, 1.0).acos()
 }
 
+fn dot(u: &[f64], v: &[f64]) -> f64 {
+    u.iter().zip(v).map(|(a, b)| a * b).sum()
+}
+
 fn find(p: &mut [usize], mut x: usize) -> usize {
     while p[x] != x {
         p[x] = p[p[x]];
@@ -114,6 +135,11 @@ fn find(p: &mut [usize], mut x: usize) -> usize {
 impl Diagnostics {
     /// Computes the diagnostics of `model`.
     pub fn of(model: &Model) -> Self {
+        Self::of_with(model, INDEXED_FROM)
+    }
+
+    /// As [`Diagnostics::of`], with the all-pairs / indexed switch at `indexed_from`.
+    fn of_with(model: &Model, indexed_from: usize) -> Self {
         let (n, nf) = (model.n(), model.features());
         let mut embedded = vec![false; nf];
         let mut amplitude = vec![0.0; nf];
@@ -131,17 +157,45 @@ impl Diagnostics {
                 idx.push(i);
             }
         }
-        // Single-linkage clustering of embedded unit vectors.
+        // Single-linkage clustering of embedded unit vectors (all pairs, or a k-d tree ball
+        // query of the threshold's chord for large models: the same clusters).
         let e = units.len();
         let mut parent: Vec<usize> = (0..e).collect();
         let cos_thr = DIRECTION_THRESHOLD.cos();
-        for a in 0..e {
-            for b in a + 1..e {
-                let c: f64 = units[a].iter().zip(&units[b]).map(|(x, y)| x * y).sum();
-                if c > cos_thr {
-                    let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if e > indexed_from {
+            let flat: Vec<f64> = units.iter().flatten().copied().collect();
+            let tree = KdTree::new(n, &flat, (0..e as u32).collect());
+            let r2 = 2.0 * (1.0 - cos_thr);
+            let links: Vec<Vec<u32>> = (0..e)
+                .into_par_iter()
+                .map(|a| {
+                    let mut v = Vec::new();
+                    tree.within(&units[a], r2 * (1.0 + 1e-9), &mut |b, _| {
+                        let b = b as usize;
+                        if b > a && dot(&units[a], &units[b]) > cos_thr {
+                            v.push(b as u32);
+                        }
+                    });
+                    v
+                })
+                .collect();
+            for (a, v) in links.iter().enumerate() {
+                for &b in v {
+                    let (ra, rb) = (find(&mut parent, a), find(&mut parent, b as usize));
                     if ra != rb {
                         parent[ra.max(rb)] = ra.min(rb);
+                    }
+                }
+            }
+        } else {
+            for a in 0..e {
+                for b in a + 1..e {
+                    let c: f64 = units[a].iter().zip(&units[b]).map(|(x, y)| x * y).sum();
+                    if c > cos_thr {
+                        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                        if ra != rb {
+                            parent[ra.max(rb)] = ra.min(rb);
+                        }
                     }
                 }
             }
@@ -177,12 +231,35 @@ impl Diagnostics {
         let mut counts = vec![0u64; ANGLE_BINS];
         let nd = directions.len();
         let mut tmin = vec![f64::INFINITY; nd];
-        for a in 0..nd {
-            for b in a + 1..nd {
+        if nd > indexed_from {
+            // θ_min through the tree's nearest-other query; the histogram from HIST_SAMPLES
+            // pairs drawn uniformly (seeded) among the nd(nd − 1)/2.
+            let flat: Vec<f64> = directions.iter().flat_map(|d| d.unit.clone()).collect();
+            let tree = KdTree::new(n, &flat, (0..nd as u32).collect());
+            tmin.par_iter_mut().enumerate().for_each(|(a, t)| {
+                if let Some((b, _)) = tree.nearest(&directions[a].unit, a as u32) {
+                    *t = angle(&directions[a].unit, &directions[b as usize].unit);
+                }
+            });
+            let mut rng = ChaCha8Rng::seed_from_u64(HIST_SEED);
+            let mut drawn = 0;
+            while drawn < HIST_SAMPLES {
+                let (a, b) = (rng.random_range(0..nd), rng.random_range(0..nd));
+                if a == b {
+                    continue;
+                }
                 let t = angle(&directions[a].unit, &directions[b].unit);
-                tmin[a] = tmin[a].min(t);
-                tmin[b] = tmin[b].min(t);
                 counts[((t / width) as usize).min(ANGLE_BINS - 1)] += 1;
+                drawn += 1;
+            }
+        } else {
+            for a in 0..nd {
+                for b in a + 1..nd {
+                    let t = angle(&directions[a].unit, &directions[b].unit);
+                    tmin[a] = tmin[a].min(t);
+                    tmin[b] = tmin[b].min(t);
+                    counts[((t / width) as usize).min(ANGLE_BINS - 1)] += 1;
+                }
             }
         }
         for (d, t) in directions.iter_mut().zip(&tmin) {
@@ -305,5 +382,48 @@ mod tests {
         let d = Diagnostics::of(&Model::new(w, DVector::zeros(3)).unwrap());
         assert_eq!(d.directions.len(), 2);
         assert!((d.summary().theta_min_median.unwrap() - (5.0 * t - 0.15 * t)).abs() < 1e-9);
+    }
+
+    /// The indexed path gives the same clusters and θ_min as all pairs, and a sampled histogram
+    /// within Monte Carlo error of the exact one.
+    #[test]
+    fn indexed_diagnostics_match_all_pairs() {
+        // 1500 Fibonacci directions on S², every third one doubled (a copy 1e-4 rad away).
+        let d = 1500;
+        let u = crate::toy::train::spread_directions(3, d, &mut ChaCha8Rng::seed_from_u64(1));
+        let nf = d + d / 3;
+        let w = DMatrix::from_fn(3, nf, |r, i| {
+            if i < d {
+                u[(r, i)]
+            } else {
+                let j = 3 * (i - d);
+                u[(r, j)] + 1e-4 * [1.0, -1.0, 0.5][r]
+            }
+        });
+        let m = Model::new(w, DVector::from_element(nf, -0.5)).unwrap();
+        let (all, idx) = (
+            Diagnostics::of_with(&m, usize::MAX),
+            Diagnostics::of_with(&m, 0),
+        );
+        assert_eq!(all.direction_of, idx.direction_of);
+        assert_eq!(all.directions.len(), d);
+        for (a, b) in all.directions.iter().zip(&idx.directions) {
+            assert_eq!(a.features, b.features);
+            assert_eq!(a.theta_min, b.theta_min);
+        }
+        assert_eq!(
+            idx.angle_histogram.counts.iter().sum::<u64>(),
+            HIST_SAMPLES as u64
+        );
+        let (ha, hi) = (&all.angle_histogram, &idx.angle_histogram);
+        let width = PI / ANGLE_BINS as f64;
+        for q in 0..ANGLE_BINS {
+            let p = ha.density[q] * width;
+            let se = (p * (1.0 - p) / HIST_SAMPLES as f64).sqrt();
+            assert!(
+                (hi.density[q] * width - p).abs() < 5.0 * se + 1e-12,
+                "bin {q}"
+            );
+        }
     }
 }

@@ -52,7 +52,30 @@ pub fn loss_grad(model: &Model, loss: &Loss) -> (f64, DMatrix<f64>, DVector<f64>
 
 /// The loss (and, if `grad` is given, its gradient) on flat column-major slices:
 /// `w[i*n + d] = W[d, i]`, `b[i]`. The gradient slices are overwritten.
-pub(crate) fn eval(
+pub fn eval(
+    n: usize,
+    w: &[f64],
+    b: &[f64],
+    loss: &Loss,
+    mut grad: Option<(&mut [f64], &mut [f64])>,
+) -> f64 {
+    if n <= NEIGHBOUR_MAX_DIM && b.len() >= NEIGHBOUR_MIN_FEATURES {
+        let g = grad.as_mut().map(|(gw, gb)| (&mut **gw, &mut **gb));
+        if let Some(l) = super::neighbours::eval_cached(n, w, b, loss, g) {
+            return l;
+        }
+    }
+    dense(n, w, b, loss, grad)
+}
+
+/// From this many features on (and `n ≤` [`NEIGHBOUR_MAX_DIM`]) [`eval`] runs on a Verlet
+/// neighbour list ([`super::neighbours`]) when it pays; the dense loop stays the reference.
+pub const NEIGHBOUR_MIN_FEATURES: usize = 512;
+/// Largest `n` for the neighbour path (a k-d tree on `S^{n−1}` prunes well up to here).
+pub const NEIGHBOUR_MAX_DIM: usize = 8;
+
+/// The dense pair loop over all `N(N − 1)/2` pairs (the reference for [`eval`]).
+pub fn dense(
     n: usize,
     w: &[f64],
     b: &[f64],
@@ -233,14 +256,14 @@ fn rows<const GRAD: bool>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::prec::{assert_close, REL_TIGHT};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     /// A random model with O(1) weights and biases in `[−bmax, 0]`.
-    fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
+    pub(crate) fn random_model(n: usize, nf: usize, bmax: f64, seed: u64) -> Model {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-1.0..1.0));
         let b = DVector::from_fn(nf, |_, _| -rng.random_range(0.0..bmax));

@@ -11,7 +11,9 @@
 
 pub mod diagnostics;
 pub mod exact;
+pub mod large;
 pub mod model;
+pub mod neighbours;
 pub mod sampled;
 pub mod shard;
 pub mod sweep;
@@ -192,10 +194,15 @@ impl TrainConfig {
         if self.features == 0 {
             return Err(Error::invalid("--features", "must be at least 1"));
         }
-        if self.features > 1 << 16 || self.n > 4096 {
+        if self.n > 4096 {
+            return Err(Error::invalid("--dim", "n ≤ 4096"));
+        }
+        if self.sparsity.is_none() {
+            large::check_size(self.n, self.features)?;
+        } else if self.features > 1 << 16 {
             return Err(Error::invalid(
-                "model size",
-                "n ≤ 4096 and N ≤ 65536 (the exact loss costs O(N² n))",
+                "--features",
+                "N ≤ 65536 for the sampled trainer (each step costs O(batch · N n))",
             ));
         }
         if let Some(s) = self.sparsity {
@@ -332,15 +339,26 @@ pub fn train_with_cache(
     let l0 = cfg.loss.l0();
     let (model, loss, start, (converged, last_change), unlifted, stderr, l0) = match cfg.sparsity {
         None => {
-            let r = train::train_exact_cached(
-                cfg.n,
-                cfg.features,
-                cfg.seed,
-                &cfg.loss,
-                &cfg.exact_settings(),
-                observer,
-                cache,
-            )?;
+            let r = if large::applies(cfg.n, cfg.features) {
+                large::train_large(
+                    cfg.n,
+                    cfg.features,
+                    cfg.seed,
+                    &cfg.loss,
+                    cfg.lbfgs_iters,
+                    observer,
+                )?
+            } else {
+                train::train_exact_cached(
+                    cfg.n,
+                    cfg.features,
+                    cfg.seed,
+                    &cfg.loss,
+                    &cfg.exact_settings(),
+                    observer,
+                    cache,
+                )?
+            };
             (
                 r.model,
                 r.loss,
