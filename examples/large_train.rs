@@ -19,6 +19,7 @@ impl Observer for Stderr {
             Event::Size { loss, seconds, .. } => {
                 eprintln!("{t:8.1}s  done in {seconds:.1}s, loss {loss:.10}")
             }
+            _ => {}
         }
     }
 }
