@@ -1,5 +1,6 @@
 //! The note's whole sweep (n ∈ {2,3,4,6,8}, N ∈ {4,8,…,1024}: 45 models) with default settings
-//! on 2 threads, timed, with the gain table, convergence and the note's sub-optimality test.
+//! on 2 threads, timed, with the gain table (and which start won each model), convergence and
+//! the note's sub-optimality test.
 //!
 //! Run: `cargo run --release --example note_sweep [DIR]` (DIR defaults to a fresh temporary
 //! directory; an existing sweep directory is resumed, so pass a new one to time a full run).
@@ -30,7 +31,7 @@ fn main() -> superpose::Result<()> {
     println!("directory: {}", dir.display());
     print!("{:>6}", "N");
     for n in dims {
-        print!(" {:>22}", format!("n={n} gain (E/N, D)"));
+        print!(" {:>32}", format!("n={n} gain (E/N, D) start"));
     }
     println!();
     for &nf in &features {
@@ -42,13 +43,14 @@ fn main() -> superpose::Result<()> {
                 .unwrap()
                 .report;
             print!(
-                " {:>22}",
+                " {:>32}",
                 format!(
-                    "{:.4} ({}/{}, {}){}",
+                    "{:.4} ({}/{}, {}) {}{}",
                     r.gain,
                     r.embedded,
                     nf,
                     r.directions,
+                    r.start,
                     if r.converged { "" } else { "*" }
                 )
             );

@@ -5,32 +5,45 @@
 //! For a model of `N` features the trainer works up a chain of sizes `N_J < … < N_1 < N_0 = N`
 //! with `N_{l+1} = ⌊N_l / 2⌋` (down to `max(2n, 8)`), and at each size keeps the best of:
 //!
-//! * **spread**: `N_l` well-spread unit directions `u_i` (a circle for `n = 2`, a Fibonacci
+//! * **spread#k**: `N_l` well-spread unit directions `u_i` (a circle for `n = 2`, a Fibonacci
 //!   lattice for `n = 3`, Riesz-energy repulsion on `S^{n−1}` otherwise), scaled by the symmetric
 //!   theory's slope and bias (SPEC §3–4): `W_i = √k u_i`, `b_i = −k c`, `k = (1 + c/2)/(1 − c)`,
-//!   `c = max(cos θ_min, 0)` of the spread points; then L-BFGS.
+//!   for each intercept factor `f` of [`SPREAD_FACTORS`]: `c = max(cos θ_min, 0)` of the closest
+//!   pair for `f = 1`, else `c = cos(f θ_nn)`, below the cosine of the median nearest-neighbour
+//!   angle (a start at `cos θ_min` creeps along long L-BFGS plateaus and can leave features
+//!   dead); then L-BFGS.
+//! * **split** (`n = 2`, `N ≥ 10`): [`SPLIT_DIRECTIONS`] directions, each with one large vector
+//!   and the rest of the features as small copies ([`split_start`]): the note's 2-D amplitudes,
+//!   which beat 7 single directions from N = 64 on.
 //! * **lift**: the best model of size `N_{l+1}`, each feature copied `m = ⌊N_l/N_{l+1}⌋` times as
 //!   `(W/√m, b/m)` (the rest dead). By the exact identity of SPEC §4 (tested in
 //!   [`super::exact`]) this has exactly the gain of the smaller model for L2 (for other losses
 //!   the identity does not hold and the lift is just one more candidate); a 1e-3 relative
 //!   perturbation breaks the symmetry of the copies before the L-BFGS polish, and the unperturbed
 //!   lift is kept as a candidate too. For L2, gain is therefore non-decreasing along the chain.
+//!   (Nudging copies apart is no escape from a degenerate lift in 3-D: they merge back; the
+//!   spread starts at the target size are what finds the non-degenerate models.)
 //! * **pad**: the best (by gain) of the small models with `n + 1 ≤ D < N_J` features, trained
 //!   the same way without the chain, followed by dead features — the gain is unchanged for any
-//!   loss. (In 2-D the best is 7 directions, which no halving chain from a power of two meets.)
+//!   loss. (In 2-D the best for N < 64 is 7 directions, which no halving chain from a power of
+//!   two meets.)
 //! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
 //!   the bias projected onto `b ≤ 0`, then L-BFGS.
 //!
 //! Every start gets a screening polish of `screen_iters` L-BFGS iterations; then the best
-//! screened start of each of the [`FINAL_KINDS`] best kinds (spread, lift, pad, random) is
-//! polished for up to `lbfgs_iters` more, and the lowest exact loss wins. (A spread start can
-//! rank below a lift after screening and still end best, e.g. n = 3, N = 512.)
+//! screened start of each of the [`FINAL_KINDS`] best kinds (each spread factor, split, lift,
+//! pad, random), among those within [`FINAL_MARGIN`] of the best screened gain, is polished for
+//! up to `lbfgs_iters` more, and the lowest exact loss wins; its name is the row's `start`.
+//! (A spread start can rank below a lift after screening and still end best, e.g. n = 3,
+//! N = 512.)
 //!
 //! The L-BFGS polish (argmin, More–Thuente line search with the step capped at 1e4, memory
 //! [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
 //! bounds (`β` starts at `√max(−b, 1e-8)`, never exactly 0, so a bias at 0 can still move). It
 //! runs in chunks of [`POLISH_CHUNK`] iterations and stops when a chunk lowers the loss by less
-//! than [`CONVERGED_REL`] relative (`ΔL / max(L, 1e-9)`), or when L-BFGS stops by itself
+//! than [`CONVERGED_REL`] relative (`ΔL / max(L, 1e-9)`) at a stationary point
+//! ([`STATIONARY_GRAD`]; a slow chunk with a large gradient is a plateau and the polish goes
+//! on), or when L-BFGS stops by itself
 //! (gradient norm < 1e-12, a loss change < 1e-16 in one iteration, or a non-finite step once
 //! `yᵀs` underflows): then the model is **converged**. Otherwise it stops after `lbfgs_iters`
 //! iterations and is reported as not converged, with the last chunk's relative change.
@@ -50,15 +63,36 @@ use rand_distr::StandardNormal;
 use super::{exact, Event, Loss, Model, Observer};
 use crate::error::{Error, Result};
 
-/// Number of start kinds (spread, lift, pad, random) whose best screened candidate gets the
-/// final polish.
-pub const FINAL_KINDS: usize = 2;
+/// Number of start kinds (each spread factor, split, lift, pad, random) whose best screened
+/// candidate gets the final polish.
+pub const FINAL_KINDS: usize = 4;
+/// Only starts whose screened gain is at least this fraction of the best screened gain get
+/// the final polish (a lift that the screening left at the smaller model's gain, or an Adam
+/// start far below, does not catch up).
+pub const FINAL_MARGIN: f64 = 0.9;
 /// L-BFGS memory (number of correction pairs).
 pub const LBFGS_MEMORY: usize = 30;
 /// L-BFGS iterations per polish chunk.
 pub const POLISH_CHUNK: u64 = 100;
-/// A model is converged when one polish chunk lowers the loss by less than this times the loss.
+/// A model is converged when one polish chunk lowers the loss by less than this times the loss
+/// and it is stationary: `N · max|∂L/∂(W, β)| <` [`STATIONARY_GRAD`].
 pub const CONVERGED_REL: f64 = 1e-6;
+/// The stationarity test of convergence, on the gradient of the summed loss `N·L` in the
+/// polish parameters `(W, β)`: a chunk that barely lowers the loss while this is not met is a
+/// plateau, not a minimum, and the polish goes on.
+pub const STATIONARY_GRAD: f64 = 1e-5;
+/// Intercept factors `f` of the spread starts `spread#k`: the intercept is `cos(f θ_nn)`,
+/// below the cosine of the spread points' median nearest-neighbour angle `θ_nn`, with the
+/// symmetric theory's slope to match (trained 3-D models at N = 1024 have an intercept of
+/// about `cos(1.24 θ_min)`); `f = 1` is the note's `cos θ_min` of the closest pair, kept
+/// because it can end best (3-D, N = 512: 502 of 512 embedded), although from it L-BFGS often
+/// creeps along long plateaus and leaves features dead (3-D, N = 64: 60 of 64 embedded).
+pub const SPREAD_FACTORS: [f64; 3] = [1.0, 1.15, 1.3];
+/// Directions of the 2-D `split` start.
+pub const SPLIT_DIRECTIONS: usize = 5;
+/// Squared amplitude shared by the small vectors of a `split` direction, relative to the
+/// large one's.
+pub const SPLIT_SMALL: f64 = 0.05;
 
 /// Settings of the exact-loss optimiser.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -207,14 +241,57 @@ pub fn max_cos(u: &DMatrix<f64>) -> f64 {
     c
 }
 
+/// The median over columns of `max_{j≠i} u_i·u_j`: the cosine of the typical nearest-neighbour
+/// angle (−1 when `d < 2`).
+pub fn median_nearest_cos(u: &DMatrix<f64>) -> f64 {
+    let d = u.ncols();
+    if d < 2 {
+        return -1.0;
+    }
+    let g = u.transpose() * u;
+    let mut near: Vec<f64> = (0..d)
+        .map(|i| {
+            (0..d)
+                .filter(|&j| j != i)
+                .map(|j| g[(i, j)])
+                .fold(-1.0, f64::max)
+        })
+        .collect();
+    near.sort_by(f64::total_cmp);
+    near[d / 2]
+}
+
 /// The structured start: `N/m` spread directions, each used by `m` features with the symmetric
 /// theory's `k = (1 + c/2)/(m(1 − c))` and `b = −k c`, `c = max(cos θ_min, 0)`; leftover
 /// features dead (`W = 0`, `b = 0`).
 pub fn spread_start(n: usize, features: usize, m: usize, rng: &mut ChaCha8Rng) -> Model {
+    spread_start_below(n, features, m, 1.0, rng)
+}
+
+/// As [`spread_start`], with the intercept `c = max(cos(f θ_nn), 0)` for an intercept factor
+/// `f > 1`, `θ_nn` the median over points of the angle to the nearest other point (the worst
+/// pair of a Fibonacci lattice is much closer than the typical one), and the slope `k` that the
+/// symmetric theory pairs with that intercept. `f = 1` is [`spread_start`] (`c = cos θ_min`
+/// of the closest pair).
+pub fn spread_start_below(
+    n: usize,
+    features: usize,
+    m: usize,
+    factor: f64,
+    rng: &mut ChaCha8Rng,
+) -> Model {
     let m = m.max(1);
     let d = (features / m).max(1);
     let u = spread_directions(n, d, rng);
-    let c = max_cos(&u).clamp(0.0, 0.999);
+    let c = if factor == 1.0 {
+        max_cos(&u).clamp(0.0, 0.999)
+    } else {
+        let theta = median_nearest_cos(&u).clamp(-1.0, 1.0).acos();
+        (theta * factor)
+            .min(std::f64::consts::PI)
+            .cos()
+            .clamp(0.0, 0.999)
+    };
     let k = (1.0 + c / 2.0) / (m as f64 * (1.0 - c));
     let mut model = Model::zeros(n, features);
     for i in 0..(d * m).min(features) {
@@ -235,6 +312,32 @@ pub fn lift(small: &Model, features: usize) -> Model {
         let col = small.w.column(i / m) / s;
         model.w.set_column(i, &col);
         model.b[i] = small.b[i / m] / m as f64;
+    }
+    model
+}
+
+/// The 2-D start with one large and several small vectors per direction (the note's 2-D
+/// amplitudes): `d` equally spaced directions, feature `i` on direction `i mod d`; the first
+/// feature of each direction has the symmetric theory's `k = (1 + c/2)/(1 − c)`,
+/// `b = −k c`, `c = cos(2π/d)`, the others share [`SPLIT_SMALL`]`· k` of squared amplitude
+/// (each `SPLIT_SMALL · k / ⌈N/d⌉`) with `b = 0`.
+///
+/// Small copies pay off only beside a large vector of `k < 2` (a small vector's self-response
+/// gains `≈ 2s/3`, the large one's input costs it `≈ ks/3`), i.e. for `d ≤ 5` directions
+/// (`k = 1.67` at `d = 5`, `2.5` at `d = 6`); from N = 64 on, 5 directions with small copies
+/// beat 7 single directions (gain 1.7504).
+pub fn split_start(features: usize, d: usize) -> Model {
+    let d = d.clamp(1, features);
+    let c = (2.0 * std::f64::consts::PI / d as f64).cos().max(0.0);
+    let k = (1.0 + c / 2.0) / (1.0 - c);
+    let ks = SPLIT_SMALL * k / features.div_ceil(d) as f64;
+    let mut model = Model::zeros(2, features);
+    for i in 0..features {
+        let phi = 2.0 * std::f64::consts::PI * (i % d) as f64 / d as f64;
+        let (kk, b) = if i < d { (k, -k * c) } else { (ks, 0.0) };
+        let col = DVector::from_vec(vec![phi.cos(), phi.sin()]) * kk.sqrt();
+        model.w.set_column(i, &col);
+        model.b[i] = b;
     }
     model
 }
@@ -366,6 +469,14 @@ fn from_params(n: usize, features: usize, x: &[f64]) -> Model {
     }
 }
 
+/// The stationarity half of the convergence test: `N · max|∂L/∂(W, β)| <` [`STATIONARY_GRAD`].
+fn stationary(n: usize, features: usize, x: &[f64], loss: &Loss) -> bool {
+    let problem = Problem { n, features, loss };
+    problem.gradient(&x.to_vec()).is_ok_and(|g| {
+        g.iter().fold(0.0f64, |a, v| a.max(v.abs())) * (features as f64) < STATIONARY_GRAD
+    })
+}
+
 /// L-BFGS polish of `model` on the exact loss (see the module docs). Returns the polished model,
 /// its loss, whether it converged, and the relative loss decrease of its last chunk.
 pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64, bool, f64)> {
@@ -413,7 +524,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
             } else {
                 gain / cur.abs().max(1e-9)
             };
-            if last_change < CONVERGED_REL {
+            if last_change < CONVERGED_REL && (stopped_early || stationary(n, nf, &x, loss)) {
                 converged = true;
                 break;
             }
@@ -535,11 +646,19 @@ pub fn train_exact_cached(
             });
             cands.push((m, l, name, lifted, conv.0, conv.1));
         };
-        // Structured start.
-        let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 0]));
-        let start = spread_start(n, size, 1, &mut rng);
-        let (m, l, c, ch) = polish(&start, loss, s.screen_iters)?;
-        add(m, l, "spread".into(), false, (c, ch));
+        // Structured starts, the intercept below cos θ_min (one set of directions).
+        for (k, &f) in SPREAD_FACTORS.iter().enumerate() {
+            let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 0]));
+            let start = spread_start_below(n, size, 1, f, &mut rng);
+            let (m, l, c, ch) = polish(&start, loss, s.screen_iters)?;
+            add(m, l, format!("spread#{k}"), false, (c, ch));
+        }
+        // 2-D: one large and several small vectors per direction.
+        if n == 2 && size >= 2 * SPLIT_DIRECTIONS {
+            let start = split_start(size, SPLIT_DIRECTIONS);
+            let (m, l, c, ch) = polish(&start, loss, s.screen_iters)?;
+            add(m, l, "split".into(), false, (c, ch));
+        }
         // Lifted start.
         if let Some(small) = &prev {
             let lifted = lift(small, size);
@@ -577,15 +696,23 @@ pub fn train_exact_cached(
             .filter(|c| !c.3)
             .map(|c| c.1)
             .fold(f64::INFINITY, f64::min);
-        // Final polish of the best candidate of each of the two best kinds (spread, lift, pad,
-        // random): a structured start can rank low after screening yet end best.
+        // Final polish of the best candidate of each of the FINAL_KINDS best kinds (each spread
+        // factor, split, lift, pad, random): a start can rank low after screening yet end best.
         cands.sort_by(|a, b| biased(a.1, &a.2).total_cmp(&biased(b.1, &b.2)));
-        let kind = |name: &str| name.split('#').next().unwrap_or("").to_string();
+        let kind = |name: &str| {
+            if name.starts_with("random") {
+                "random".to_string()
+            } else {
+                name.to_string()
+            }
+        };
         let mut kinds: Vec<String> = Vec::new();
         let mut finals = Vec::new();
+        let top = cands.first().map_or(0.0, |c| loss.l0() - c.1);
         for c in cands {
             let k = kind(&c.2);
-            if kinds.len() < FINAL_KINDS && !kinds.contains(&k) {
+            let close = loss.l0() - c.1 >= FINAL_MARGIN * top;
+            if close && kinds.len() < FINAL_KINDS && !kinds.contains(&k) {
                 kinds.push(k);
                 finals.push(c);
             }
