@@ -35,6 +35,8 @@
 //!   random unit vectors.
 //! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`large_dim`] — the large-n study: trained models at n = 16–128 against both neighbour
+//!   models and the random code.
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
@@ -43,6 +45,7 @@ pub mod codes;
 pub mod compare;
 pub mod error;
 pub mod gain;
+pub mod large_dim;
 pub mod loss;
 pub mod packing;
 pub mod phase;

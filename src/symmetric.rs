@@ -121,10 +121,54 @@ pub fn default_neighbours(n: usize) -> Result<Neighbours> {
     })
 }
 
+/// How the other `D − 1` directions lie around one direction (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeighbourModel {
+    /// `K` neighbours at θ (the kissing number), the rest uniform beyond the cap that holds
+    /// `K + 1` directions: the original finite-neighbour model.
+    #[default]
+    Kissing,
+    /// A shell at θ holding what the uniform density puts below θ, `(D − 1) F(θ)`, and the
+    /// uniform density `(D − 1) p(φ)` beyond θ.
+    Shell,
+}
+
+impl NeighbourModel {
+    /// Both models, the original first.
+    pub const ALL: [NeighbourModel; 2] = [NeighbourModel::Kissing, NeighbourModel::Shell];
+}
+
+impl std::fmt::Display for NeighbourModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NeighbourModel::Kissing => "kissing",
+            NeighbourModel::Shell => "shell",
+        })
+    }
+}
+
+impl std::str::FromStr for NeighbourModel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "kissing" => Ok(NeighbourModel::Kissing),
+            "shell" => Ok(NeighbourModel::Shell),
+            other => Err(Error::invalid(
+                "neighbour model",
+                format!("{other:?}: expected kissing or shell"),
+            )),
+        }
+    }
+}
+
 /// Search settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
-    /// `K` (`None`: [`default_neighbours`]).
+    /// Neighbour model.
+    pub model: NeighbourModel,
+    /// `K` of the kissing model (`None`: [`default_neighbours`]; must be `None` for the shell
+    /// model, whose shell is set by θ).
     pub neighbours: Option<f64>,
     /// Largest multiplicity searched.
     pub max_multiplicity: u64,
@@ -135,6 +179,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            model: NeighbourModel::default(),
             neighbours: None,
             max_multiplicity: DEFAULT_MAX_MULTIPLICITY,
             law: ThetaLaw::SmallAngle,
@@ -153,23 +198,58 @@ struct Geometry {
     rest: Option<Rest>,
 }
 
-/// The `D − 1 − K` directions beyond the first shell, spread with the uniform density from
-/// the angle `φ_K` at which a cap holds `K + 1` directions: `D F(φ_K) = K + 1`.
+/// The directions beyond the first shell, spread with the uniform angle density from `φ_K`:
+/// kissing model `D p(φ)` from the angle at which a cap holds `K + 1` directions,
+/// `D F(φ_K) = K + 1`; shell model `(D − 1) p(φ)` from `φ_K = θ`.
 #[derive(Debug, Clone, Copy)]
 struct Rest {
     phi_k: f64,
     cos_k: f64,
-    /// `ln D + ln` of the angle density's normalisation.
+    /// `ln` of the count (`D` or `D − 1`) plus `ln` of the angle density's normalisation.
     ln_scale: f64,
     n: f64,
+    /// Integrate in `t = cos φ` on panels (shell model); otherwise one 10-point Gauss–Legendre
+    /// panel in φ (kissing model, as originally).
+    panels: bool,
 }
 
+/// Most panels of [`Rest::integrate`] in `t`.
+const MAX_PANELS: usize = 64;
+
 impl Rest {
-    /// `∫_{φ_K}^{arccos c} D p(φ) f(cos φ) dφ` by 10-point Gauss–Legendre (zero when
-    /// `c ≥ cos φ_K`; the integrands used vanish at `φ = arccos c`).
+    /// `∫_{φ_K}^{arccos c} count · p(φ) f(cos φ) dφ` (zero when `c ≥ cos φ_K`; the integrands
+    /// used vanish at `φ = arccos c`).
+    ///
+    /// # Formula
+    ///
+    /// Shell model: in `t = cos φ`, `p(φ) dφ = Γ(n/2)/(√π Γ((n−1)/2)) (1 − t²)^{(n−3)/2} dt`,
+    /// integrated over `[max(c, 0), cos φ_K]` by 10-point Gauss–Legendre on `P` equal panels,
+    /// `P = ⌈Δ/2⌉` (1 to 64) with `Δ = (n−3)/2 |ln(1 − t_lo²) − ln(1 − t_hi²)|` the change of
+    /// the log-weight, so that the weight varies by at most `e²` on a panel (n = 8192 stays
+    /// accurate). Kissing model: one 10-point panel in φ on `[φ_K, arccos c]`.
     fn integrate(&self, c: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
         if c >= self.cos_k {
             return 0.0;
+        }
+        if self.panels {
+            let (lo, hi) = (c.max(0.0), self.cos_k);
+            let h = 0.5 * (self.n - 3.0);
+            let lw = |t: f64| (-t * t).ln_1p();
+            let delta = (h * (lw(lo) - lw(hi))).abs();
+            let p = ((0.5 * delta).ceil() as usize).clamp(1, MAX_PANELS);
+            let width = (hi - lo) / p as f64;
+            let mut s = 0.0;
+            for i in 0..p {
+                let a = lo + width * i as f64;
+                let half = 0.5 * width;
+                let mid = a + half;
+                for (x, w) in GL10_X.iter().zip(GL10_W.iter()) {
+                    for t in [mid - half * x, mid + half * x] {
+                        s += half * w * (self.ln_scale + h * lw(t)).exp() * f(t);
+                    }
+                }
+            }
+            return s;
         }
         let hi = c.clamp(0.0, 1.0).acos();
         let lo = self.phi_k;
@@ -219,7 +299,28 @@ fn rest_of(n: usize, d: f64, k_eff: f64) -> Result<Option<Rest>> {
         cos_k: phi_k.cos(),
         ln_scale: d.ln() + ln_angle_density_norm(nf),
         n: nf,
+        panels: false,
     }))
+}
+
+/// The shell model's first shell and continuum for `D` directions in `R^n` at angle θ with
+/// `0 < θ < π/2`: `(K, rest)` with `K = (D − 1) F(θ)` and the rest `(D − 1) p(φ)` beyond θ.
+fn shell_of(n: usize, d: f64, theta: f64) -> Result<(f64, Option<Rest>)> {
+    let nf = n as f64;
+    if d <= 1.0 {
+        return Ok((0.0, None));
+    }
+    let k = (d - 1.0) * cap_fraction(nf, theta)?;
+    Ok((
+        k,
+        Some(Rest {
+            phi_k: theta,
+            cos_k: theta.cos(),
+            ln_scale: (d - 1.0).ln() + ln_angle_density_norm(nf),
+            n: nf,
+            panels: true,
+        }),
+    ))
 }
 
 /// L2 gain per embedded feature `B²/A` and slope `B/A` at `v` (`c = cos θ (1 − v)`).
@@ -331,18 +432,38 @@ impl Eval {
     }
 }
 
-fn geometry(n: usize, embed: u64, m: u64, k: f64, law: ThetaLaw) -> Result<Geometry> {
+/// What a search needs besides `(n, E, m)`: the neighbour model, its `K` (kissing model) and
+/// the θ law.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    model: NeighbourModel,
+    k: f64,
+    law: ThetaLaw,
+    /// θ given instead of the law's (see [`configuration_at_theta`]).
+    theta: Option<f64>,
+}
+
+fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
     let d = embed as f64 / m as f64;
-    let t = theta_min_ln(n, d.ln().max(0.0))?;
-    let theta = law.pick(&t);
+    let theta = match spec.theta {
+        Some(t) => t,
+        None => spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
+    };
     let (cos, omc, _) = intercept_parts(theta);
-    let k_eff = k.min((d - 1.0).max(0.0));
+    let (k_eff, rest) = match spec.model {
+        NeighbourModel::Kissing => {
+            let k_eff = spec.k.min((d - 1.0).max(0.0));
+            (k_eff, rest_of(n, d, k_eff)?)
+        }
+        NeighbourModel::Shell if cos > 0.0 => shell_of(n, d, theta)?,
+        NeighbourModel::Shell => (0.0, None),
+    };
     Ok(Geometry {
         theta,
         cos,
         omc,
         k_eff,
-        rest: rest_of(n, d, k_eff)?,
+        rest,
     })
 }
 
@@ -387,8 +508,8 @@ fn solve(g: &Geometry, m: f64, loss: &Loss) -> Result<(f64, f64, f64)> {
 }
 
 /// Best intercept and slope for `E` features at multiplicity `m` with `K` neighbours.
-fn eval(n: usize, embed: u64, m: u64, loss: &Loss, k: f64, law: ThetaLaw) -> Result<Eval> {
-    let g = geometry(n, embed, m, k, law)?;
+fn eval(n: usize, embed: u64, m: u64, loss: &Loss, spec: &Spec) -> Result<Eval> {
+    let g = geometry(n, embed, m, spec)?;
     let (v, kk, gain_pf) = solve(&g, m as f64, loss)?;
     Ok(Eval {
         embed,
@@ -435,7 +556,7 @@ fn better(a: &Eval, b: &Eval) -> bool {
     (a.m, std::cmp::Reverse(a.embed)) < (b.m, std::cmp::Reverse(b.embed))
 }
 
-fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
+fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
     loss.check()?;
     if features < 1 {
         return Err(Error::invalid("features N", "must be at least 1"));
@@ -444,6 +565,12 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
         return Err(Error::invalid("max multiplicity", "must be at least 1"));
     }
     let k = match opts.neighbours {
+        Some(_) if opts.model == NeighbourModel::Shell => {
+            return Err(Error::invalid(
+                "neighbours K",
+                "the shell model sets its neighbours from θ; K applies to the kissing model",
+            ))
+        }
         Some(k) => {
             finite("neighbours K", k)?;
             if k < 0.0 {
@@ -451,10 +578,25 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
             }
             k
         }
+        None if opts.model == NeighbourModel::Shell => {
+            crate::sphere::check_dim(n)?;
+            if n < 2 {
+                return Err(Error::invalid(
+                    "dimension n",
+                    "the symmetric model needs n ≥ 2",
+                ));
+            }
+            0.0
+        }
         None => default_neighbours(n)?.value,
     };
     theta_min_ln(n, 0.0)?;
-    Ok(k)
+    Ok(Spec {
+        model: opts.model,
+        k,
+        law: opts.law,
+        theta: None,
+    })
 }
 
 /// Candidate numbers of directions `D` (so `E = m D ≤ N`) for multiplicity `m`.
@@ -510,13 +652,13 @@ fn search(
     opts: &Options,
     mut visit: impl FnMut(&Eval),
 ) -> Result<Eval> {
-    let k = check(n, features, loss, opts)?;
+    let spec = check(n, features, loss, opts)?;
     let mut best: Option<Eval> = None;
     for m in 1..=opts.max_multiplicity.min(features) {
         let cands = candidates(features, m, loss);
         let mut local: Option<(usize, Eval)> = None;
         for (i, &d) in cands.iter().enumerate() {
-            let ev = eval(n, m * d, m, loss, k, opts.law)?;
+            let ev = eval(n, m * d, m, loss, &spec)?;
             visit(&ev);
             if local.as_ref().map_or(true, |(_, b)| better(&ev, b)) {
                 local = Some((i, ev));
@@ -528,7 +670,7 @@ fn search(
             let lo = cands[i.saturating_sub(1)];
             let hi = cands[(i + 1).min(cands.len() - 1)];
             if hi > lo + 1 {
-                refine(lo, hi, |d| eval(n, m * d, m, loss, k, opts.law), &mut lb)?;
+                refine(lo, hi, |d| eval(n, m * d, m, loss, &spec), &mut lb)?;
             }
         }
         if best.as_ref().map_or(true, |b| better(&lb, b)) {
@@ -608,7 +750,7 @@ pub fn configuration(
     loss: &Loss,
     opts: &Options,
 ) -> Result<SymmetricPoint> {
-    let k = check(n, features, loss, opts)?;
+    let spec = check(n, features, loss, opts)?;
     if embed < 1 || embed > features {
         return Err(Error::invalid(
             "number embedded E",
@@ -621,7 +763,35 @@ pub fn configuration(
             format!("{multiplicity} must divide E = {embed} (E = m D with D directions)"),
         ));
     }
-    let e = eval(n, embed, multiplicity, loss, k, opts.law)?;
+    let e = eval(n, embed, multiplicity, loss, &spec)?;
+    Ok(point(n, features, &e, loss))
+}
+
+/// As [`configuration`], with the nearest-neighbour angle θ given (e.g. a trained model's
+/// median θ_min) instead of the law's: separates the error of the law's θ from that of the
+/// neighbour model.
+pub fn configuration_at_theta(
+    n: usize,
+    features: u64,
+    embed: u64,
+    multiplicity: u64,
+    theta: f64,
+    loss: &Loss,
+    opts: &Options,
+) -> Result<SymmetricPoint> {
+    let mut spec = check(n, features, loss, opts)?;
+    finite("θ", theta)?;
+    if !(theta > 0.0 && theta <= std::f64::consts::PI) {
+        return Err(Error::invalid("θ", format!("{theta} must lie in (0, π]")));
+    }
+    if embed < 1 || embed > features || multiplicity < 1 || embed % multiplicity != 0 {
+        return Err(Error::invalid(
+            "E and m",
+            format!("E = {embed} must lie in 1..=N = {features} and be a multiple of m = {multiplicity}"),
+        ));
+    }
+    spec.theta = Some(theta);
+    let e = eval(n, embed, multiplicity, loss, &spec)?;
     Ok(point(n, features, &e, loss))
 }
 
@@ -645,7 +815,7 @@ pub fn neighbour_phase(
     opts: &Options,
     max_features: u64,
 ) -> Result<NeighbourPhase> {
-    let k = check(n, max_features.max(1), loss, opts)?;
+    let spec = check(n, max_features.max(1), loss, opts)?;
     let (exact, ratio) = if *loss == Loss::L2 {
         (EXACT_E_SCAN, 1.01)
     } else {
@@ -660,7 +830,7 @@ pub fn neighbour_phase(
     let mut nf = 1u64;
     while nf <= max_features {
         for m in (1..=opts.max_multiplicity.min(nf)).filter(|m| nf % m == 0) {
-            let e = eval(n, nf, m, loss, k, opts.law)?;
+            let e = eval(n, nf, m, loss, &spec)?;
             if best.as_ref().map_or(true, |b| better(&e, b)) {
                 best = Some(e);
             }
@@ -692,6 +862,16 @@ mod tests {
     use crate::prec::simpson;
     use crate::prec::{assert_close, REL_TIGHT};
 
+    /// The kissing model's spec with `K = k`, small-angle law.
+    fn kiss(k: f64) -> Spec {
+        Spec {
+            model: NeighbourModel::Kissing,
+            k,
+            law: ThetaLaw::SmallAngle,
+            theta: None,
+        }
+    }
+
     /// Direct quadrature of the finite-neighbour loss at given (c, k).
     fn direct(loss: &Loss, m: f64, kk: f64, cos: f64, c: f64, k: f64) -> f64 {
         simpson(
@@ -714,8 +894,8 @@ mod tests {
             (3, 1024, 1, 6.0),
             (3, 400, 2, 6.0),
         ] {
-            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
-            let ev = eval(n, e, m, &Loss::L2, kk, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(kk)).unwrap();
+            let ev = eval(n, e, m, &Loss::L2, &kiss(kk)).unwrap();
             let l = 1.0 / 3.0 - ev.gain_pf;
             let mf = m as f64;
             let d = e as f64 / mf;
@@ -796,7 +976,7 @@ mod tests {
     #[test]
     fn neighbour_limits_are_the_closed_forms() {
         for &(n, e, m) in &[(3usize, 50u64, 1u64), (4, 200, 2), (8, 1000, 1)] {
-            let mut g = geometry(n, e, m, 0.0, ThetaLaw::SmallAngle).unwrap();
+            let mut g = geometry(n, e, m, &kiss(0.0)).unwrap();
             // The discrete shell alone (no continuum of farther directions).
             g.rest = None;
             let mf = m as f64;
@@ -839,7 +1019,7 @@ mod tests {
             (3, 5000, 2, 6.0),
             (2, 100, 1, 2.0),
         ] {
-            let g = geometry(n, e, m, k, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(k)).unwrap();
             let (_, _, gpf) = solve(&g, m as f64, &Loss::L2).unwrap();
             let mut top = 0.0f64;
             for i in 0..=200_000 {
@@ -865,8 +1045,8 @@ mod tests {
             Loss::Gauss { sigma: 0.4 },
         ] {
             let (e, m, kk) = (40u64, 1u64, 24.0);
-            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
-            let ev = eval(n, e, m, &loss, kk, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(kk)).unwrap();
+            let ev = eval(n, e, m, &loss, &kiss(kk)).unwrap();
             let l = loss.l0() - ev.gain_pf;
             assert_close(direct(&loss, 1.0, g.k_eff, g.cos, ev.c, ev.k), l, 1e-7);
             for (dc, dk) in [(0.02, 0.0), (-0.02, 0.0), (0.0, 0.05), (0.0, -0.05)] {
@@ -901,7 +1081,7 @@ mod tests {
             for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
                 for e in (m..=nf).filter(|e| e % m == 0) {
                     top = top.max(
-                        eval(n, e, m, &Loss::L2, k, ThetaLaw::SmallAngle)
+                        eval(n, e, m, &Loss::L2, &kiss(k))
                             .unwrap()
                             .gain(),
                     );
@@ -920,7 +1100,7 @@ mod tests {
         let best = optimize_with(3, 150, &loss, &o).unwrap();
         let top = (1..=150u64)
             .map(|e| {
-                eval(3, e, 1, &loss, 6.0, ThetaLaw::SmallAngle)
+                eval(3, e, 1, &loss, &kiss(6.0))
                     .unwrap()
                     .gain()
             })

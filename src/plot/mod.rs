@@ -17,7 +17,9 @@
 //! | `training_inefficiency` | [`GainFig`] | gain vs N per n, sub-optimal models flagged |
 //! | `huber` | [`HuberFig`] | Huber δ sweep: embedded fraction, directions, multiplicity vs δ |
 //! | `analytic_gain` | [`AnalyticGainFig`] | closed-form gain over E for m = 1, 2, 3, transition marked |
+//! | (`large-dim --figure`) | [`LargeDimFig`] | trained vs predicted θ_min, intercept, gain per feature vs n, random codes |
 
+mod large_dim;
 mod model;
 mod style;
 mod sweep;
@@ -26,6 +28,7 @@ mod synthetic;
 mod theory;
 mod weights;
 
+pub use large_dim::LargeDimFig;
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use style::{palette, register_fonts, FONT};
 pub use sweep::{
