@@ -97,6 +97,9 @@ pub struct Row {
     /// The shell model at the trained θ_min and the trained `E` (m = 1, D = E): the neighbour
     /// model alone, without the law's θ (null with fewer than two trained directions).
     pub shell_at_trained_theta: Option<ModelSide>,
+    /// The shell model at the Welch angle [`welch_theta`] with `E = N`, m = 1: the largest
+    /// θ_min a code judged by `|cos|` can have, the far end of the band above the law.
+    pub shell_at_welch: ModelSide,
     /// The random-code baseline (null when not computed).
     pub random: Option<RandomCode>,
     /// trained / kissing intercept.
@@ -217,6 +220,18 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
     };
     let kissing = model_side(r.n, r.features, NeighbourModel::Kissing)?;
     let shell = model_side(r.n, r.features, NeighbourModel::Shell)?;
+    let welch = side_of(&configuration_at_theta(
+        r.n,
+        r.features as u64,
+        r.features as u64,
+        1,
+        welch_theta(r.n, r.features as f64),
+        &Loss::L2,
+        &Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        },
+    )?);
     let at = match trained.theta_min {
         Some(t) if r.directions >= 2 && r.embedded >= 2 => Some(side_of(
             &configuration_at_theta(
@@ -252,11 +267,27 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
             .and_then(|a| ratio(trained.intercept, a.intercept)),
         ratio_gain_shell_trained_theta: at.as_ref().and_then(|a| ratio(Some(trained.gain), a.gain)),
         shell_at_trained_theta: at,
+        shell_at_welch: welch,
         trained,
         kissing,
         shell,
         random,
     })
+}
+
+/// The Welch angle: no `N` lines in `R^n` have all pairwise `|cos| < √((N − n)/(n (N − 1)))`
+/// (Welch 1974), so this is the largest possible minimal angle of a code whose pairs are
+/// judged by `|cos|`; `π/2` for `N ≤ n` (orthogonal directions).
+///
+/// # Formula
+///
+/// `θ_W = arccos √((N − n) / (n (N − 1)))`.
+pub fn welch_theta(n: usize, features: f64) -> f64 {
+    let nf = n as f64;
+    if features <= nf {
+        return std::f64::consts::FRAC_PI_2;
+    }
+    ((features - nf) / (nf * (features - 1.0))).sqrt().acos()
 }
 
 /// Rows of every record, by `(n, N)`.
@@ -603,5 +634,16 @@ mod tests {
             let fd = (p.cost(&a).unwrap() - p.cost(&b).unwrap()) / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-7, "{i}: {fd} vs {}", g[i]);
         }
+    }
+
+    /// Welch: the simplex (N = n + 1, |cos| = 1/n) meets it; N ≤ n gives π/2; E8's roots up to
+    /// sign (120 lines in R^8, largest |cos| 1/2) respect it.
+    #[test]
+    fn welch_angle_closed_forms() {
+        for n in [3usize, 8, 100] {
+            assert_close(welch_theta(n, n as f64 + 1.0).cos(), 1.0 / n as f64, 1e-12);
+            assert_eq!(welch_theta(n, n as f64), std::f64::consts::FRAC_PI_2);
+        }
+        assert!(welch_theta(8, 120.0).cos() <= 0.5);
     }
 }

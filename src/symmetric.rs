@@ -1126,4 +1126,129 @@ mod tests {
         assert!(optimize(3, 10, &Loss::L2, Some(f64::NAN)).is_err());
         assert!(optimize(3, 10, &Loss::Gauss { sigma: 0.0 }, None).is_err());
     }
+
+    /// The shell model's spec (small-angle law).
+    fn shell() -> Spec {
+        Spec {
+            model: NeighbourModel::Shell,
+            k: 0.0,
+            law: ThetaLaw::SmallAngle,
+            theta: None,
+        }
+    }
+
+    /// The shell model's cross-term sum `K (cos θ − c)₊³/(3 cos θ) + ∫ …` at intercept `c`.
+    fn shell_cross(n: usize, d: f64, theta: f64, c: f64) -> f64 {
+        let (k, rest) = shell_of(n, d, theta).unwrap();
+        let cos = theta.cos();
+        k * (cos - c).max(0.0).powi(3) / (3.0 * cos)
+            + rest.map_or(0.0, |r| r.integrate(c, |t| (t - c).max(0.0).powi(3) / (3.0 * t)))
+    }
+
+    /// Brute force over a sampled code: for D uniform random directions the mean over
+    /// directions of `Σ_j (cos_ij − c)₊³/(3 cos_ij)` has expectation the shell model's
+    /// cross-term with an empty shell (θ → 0). The pair terms are pairwise independent, so the
+    /// sample's standard error is exact; the model must lie within 4 of them.
+    #[test]
+    fn shell_continuum_matches_a_random_code() {
+        for &(n, d, c, seed) in &[(16usize, 400usize, 0.3, 1u64), (32, 300, 0.15, 2), (6, 200, 0.5, 3)] {
+            let u = crate::large_dim::random_directions(n, d, seed);
+            let mut terms = Vec::new();
+            for i in 0..d {
+                for j in (i + 1)..d {
+                    let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
+                    terms.push(if g > c { (g - c).powi(3) / (3.0 * g) } else { 0.0 });
+                }
+            }
+            let p = terms.len() as f64;
+            let mean = terms.iter().sum::<f64>() / p;
+            let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (p - 1.0);
+            // S = (2/D) Σ_pairs f: E S = (D − 1) E f, sd(S) = (2/D) √(P var).
+            let sample = 2.0 * p * mean / d as f64;
+            let se = 2.0 / d as f64 * (p * var).sqrt();
+            let model = shell_cross(n, d as f64, 1e-6, c);
+            assert!(
+                (sample - model).abs() < 4.0 * se,
+                "n={n} D={d} c={c}: sample {sample} ± {se}, model {model}"
+            );
+        }
+    }
+
+    /// n = 3: the density in t = cos φ is uniform (½ dt) and F(θ) = (1 − cos θ)/2, so the
+    /// cross-term has the closed form `(D−1)[(1−cos θ)/2 · (cos θ − c)³/(3 cos θ)
+    /// + ½ ∫_c^{cos θ} (t − c)³/(3t) dt]`, `∫ (t−c)³/t = t³/3 − 3ct²/2 + 3c²t − c³ ln t`.
+    #[test]
+    fn shell_three_dimensions_closed_form() {
+        let prim = |t: f64, c: f64| t.powi(3) / 3.0 - 1.5 * c * t * t + 3.0 * c * c * t - c.powi(3) * t.ln();
+        for &(d, theta, c) in &[(100.0, 0.3, 0.5), (1000.0, 0.1, 0.9), (50.0, 1.2, 0.05)] {
+            let ct: f64 = f64::cos(theta);
+            let exact = (d - 1.0)
+                * (0.5 * (1.0 - ct) * (ct - c).powi(3) / (3.0 * ct)
+                    + 0.5 * (prim(ct, c) - prim(c, c)) / 3.0);
+            assert_close(shell_cross(3, d, theta, c), exact, 1e-8);
+        }
+    }
+
+    /// Mass: the shell plus the continuum up to 90° hold (D − 1)/2 directions (half the
+    /// others have cos ≥ 0), for any n, including n = 8192 where the weight is sharp.
+    #[test]
+    fn shell_holds_the_other_directions() {
+        for &(n, theta) in &[(3usize, 0.4), (8, 0.9), (64, 1.0), (128, 1.2), (8192, 1.5)] {
+            let d = 1000.0;
+            let (k, rest) = shell_of(n, d, theta).unwrap();
+            let beyond = rest.unwrap().integrate(0.0, |_| 1.0);
+            assert_close(k + beyond, 0.5 * (d - 1.0), 1e-9);
+        }
+        // One direction has no others.
+        assert_eq!(shell_of(8, 1.0, 0.5).unwrap().0, 0.0);
+    }
+
+    /// The shell model's L2 optimum equals direct quadrature of its loss (φ-Simpson of the
+    /// density, independent of the t-panels) and perturbing (c, k) does not help; θ ≥ 90°
+    /// means no interference (c = 0, gain 1/(3m) per feature).
+    #[test]
+    fn shell_optimum_matches_quadrature() {
+        for &(n, e, m) in &[(16usize, 256u64, 1u64), (32, 512, 1), (8, 300, 3), (128, 1024, 1)] {
+            let g = geometry(n, e, m, &shell()).unwrap();
+            let ev = eval(n, e, m, &Loss::L2, &shell()).unwrap();
+            let mf = m as f64;
+            let d = e as f64 / mf;
+            let theta = g.theta;
+            let full = |c: f64, k: f64| {
+                let half = std::f64::consts::FRAC_PI_2;
+                let cont = simpson(
+                    |t| {
+                        let phi = theta + (half - theta) * t;
+                        let cp = phi.cos();
+                        let f = if cp > c { k * k * (cp - c).powi(3) / (3.0 * cp) } else { 0.0 };
+                        (half - theta) * (d - 1.0) * crate::sphere::angle_density(n, phi) * f
+                    },
+                    200_000,
+                );
+                direct(&Loss::L2, mf, g.k_eff, g.cos, c, k) + mf * cont
+            };
+            let l = 1.0 / 3.0 - ev.gain_pf;
+            assert_close(full(ev.c, ev.k), l, 1e-7);
+            for (dc, dk) in [(0.01, 0.0), (-0.01, 0.0), (0.0, 0.02), (0.0, -0.02)] {
+                let c = (ev.c + dc).clamp(0.0, g.cos);
+                assert!(full(c, ev.k * (1.0 + dk)) >= l - 1e-9, "n={n} E={e}");
+            }
+        }
+        let o = Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        };
+        let p = configuration_at_theta(16, 64, 64, 2, 1.7, &Loss::L2, &o).unwrap();
+        assert_eq!(p.intercept, 0.0);
+        assert_close(p.gain, 64.0 / 6.0, 1e-12);
+        // K is the kissing model's; the shell model refuses it.
+        let bad = Options {
+            neighbours: Some(3.0),
+            ..o
+        };
+        assert!(optimize_with(8, 100, &Loss::L2, &bad).is_err());
+        assert!(configuration_at_theta(8, 10, 10, 1, f64::NAN, &Loss::L2, &o).is_err());
+        assert_eq!("shell".parse::<NeighbourModel>().unwrap(), NeighbourModel::Shell);
+        assert!("kiss".parse::<NeighbourModel>().is_err());
+    }
 }

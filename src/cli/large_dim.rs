@@ -62,6 +62,9 @@ struct Out {
     gain_shell_trained_theta: Option<f64>,
     ratio_intercept_shell_trained_theta: Option<f64>,
     ratio_gain_shell_trained_theta: Option<f64>,
+    theta_welch: f64,
+    intercept_shell_welch: f64,
+    gain_shell_welch: f64,
 }
 
 fn out_row(r: &Row) -> Out {
@@ -86,6 +89,9 @@ fn out_row(r: &Row) -> Out {
         gain_shell_trained_theta: r.shell_at_trained_theta.as_ref().map(|x| x.gain),
         ratio_intercept_shell_trained_theta: r.ratio_intercept_shell_trained_theta,
         ratio_gain_shell_trained_theta: r.ratio_gain_shell_trained_theta,
+        theta_welch: r.shell_at_welch.theta,
+        intercept_shell_welch: r.shell_at_welch.intercept,
+        gain_shell_welch: r.shell_at_welch.gain,
     }
 }
 

@@ -188,6 +188,7 @@ mod tests {
                 kissing: side(1.0),
                 shell: side(1.1),
                 shell_at_trained_theta: None,
+                shell_at_welch: side(1.3),
                 random: None,
                 ratio_intercept_shell_trained_theta: None,
                 ratio_gain_shell_trained_theta: None,
