@@ -150,6 +150,90 @@ pub fn parse(text: &str) -> Result<LargeDim> {
     serde_json::from_str(text).map_err(|e| Error::parse("large-n study", e.to_string()))
 }
 
+/// The committed result (`docs/large_dim/result.json`, made by the command it records).
+pub const COMMITTED: &str = include_str!("../docs/large_dim/result.json");
+
+/// The committed result, parsed.
+pub fn committed() -> Result<LargeDim> {
+    parse(COMMITTED)
+}
+
+/// Where the shell model was checked against training, and how well: what `extrapolate`
+/// prints beside its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Extrapolation {
+    /// Smallest n checked.
+    pub min_n: usize,
+    /// Largest n checked.
+    pub max_n: usize,
+    /// Smallest N checked.
+    pub min_features: usize,
+    /// Largest N checked.
+    pub max_features: usize,
+    /// Largest |trained/shell − 1| of the intercept at `max_n`.
+    pub intercept_error: f64,
+    /// Largest |trained/shell − 1| of the gain at `max_n`.
+    pub gain_error: f64,
+}
+
+impl Extrapolation {
+    /// Whether `(n, N)` lies within the checked grid.
+    pub fn covers(&self, n: usize, features: f64) -> bool {
+        (self.min_n..=self.max_n).contains(&n)
+            && features >= self.min_features as f64
+            && features <= self.max_features as f64
+    }
+}
+
+/// The check of a result (see [`Extrapolation`]).
+pub fn extrapolation_of(r: &LargeDim) -> Result<Extrapolation> {
+    let (max_n, ie, ge) = error_at_largest_n(r, NeighbourModel::Shell).ok_or_else(|| {
+        Error::invalid(
+            "large-n study",
+            "no row with both ratios of the shell model",
+        )
+    })?;
+    let feats = r.rows.iter().map(|x| x.features);
+    Ok(Extrapolation {
+        min_n: r.rows.iter().map(|x| x.n).min().unwrap_or(max_n),
+        max_n,
+        min_features: feats.clone().min().unwrap_or(0),
+        max_features: feats.max().unwrap_or(0),
+        intercept_error: ie,
+        gain_error: ge,
+    })
+}
+
+/// The check of the committed result.
+pub fn extrapolation_check() -> Result<Extrapolation> {
+    extrapolation_of(&committed()?)
+}
+
+/// The shell model at `(n, N)` with every feature embedded once (`E = D = N`, m = 1) at the
+/// law's θ: `(gain per feature, intercept)`. `N` is real (up to 10^13): it is rounded to an
+/// integer count.
+pub fn shell_extrapolation(n: usize, features: f64) -> Result<(f64, f64)> {
+    if !features.is_finite() || !(1.0..=1e15).contains(&features) {
+        return Err(Error::invalid(
+            "number of features N",
+            format!("{features} must lie in 1..=1e15"),
+        ));
+    }
+    let nf = features.round() as u64;
+    let p = crate::symmetric::configuration(
+        n,
+        nf,
+        nf,
+        1,
+        &Loss::L2,
+        &Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        },
+    )?;
+    Ok((p.gain / nf as f64, p.intercept))
+}
+
 /// Settings of [`rows`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
@@ -233,20 +317,18 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
         },
     )?);
     let at = match trained.theta_min {
-        Some(t) if r.directions >= 2 && r.embedded >= 2 => Some(side_of(
-            &configuration_at_theta(
-                r.n,
-                r.features as u64,
-                r.embedded as u64,
-                1,
-                t,
-                &Loss::L2,
-                &Options {
-                    model: NeighbourModel::Shell,
-                    ..Options::default()
-                },
-            )?,
-        )),
+        Some(t) if r.directions >= 2 && r.embedded >= 2 => Some(side_of(&configuration_at_theta(
+            r.n,
+            r.features as u64,
+            r.embedded as u64,
+            1,
+            t,
+            &Loss::L2,
+            &Options {
+                model: NeighbourModel::Shell,
+                ..Options::default()
+            },
+        )?)),
         _ => None,
     };
     let random = if s.random {
@@ -261,7 +343,9 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
         ratio_intercept_shell: ratio(trained.intercept, shell.intercept),
         ratio_gain_kissing: ratio(Some(trained.gain), kissing.gain),
         ratio_gain_shell: ratio(Some(trained.gain), shell.gain),
-        ratio_gain_random: random.as_ref().and_then(|x| ratio(Some(trained.gain), x.gain)),
+        ratio_gain_random: random
+            .as_ref()
+            .and_then(|x| ratio(Some(trained.gain), x.gain)),
         ratio_intercept_shell_trained_theta: at
             .as_ref()
             .and_then(|a| ratio(trained.intercept, a.intercept)),
@@ -442,10 +526,7 @@ impl Gradient for FixedDirections<'_> {
 /// (the start is kept if L-BFGS does not improve it).
 pub fn random_code(n: usize, features: usize, seed: u64, iters: u64) -> Result<RandomCode> {
     if n < 2 || features < 2 {
-        return Err(Error::invalid(
-            "random code",
-            "needs n ≥ 2 and N ≥ 2",
-        ));
+        return Err(Error::invalid("random code", "needs n ≥ 2 and N ≥ 2"));
     }
     let u = random_directions(n, features, seed);
     let cos = gram(n, features, &u);
@@ -584,10 +665,7 @@ pub fn markdown_section(r: &LargeDim) -> String {
 pub fn error_at_largest_n(r: &LargeDim, model: NeighbourModel) -> Option<(usize, f64, f64)> {
     let n = r.rows.iter().map(|x| x.n).max()?;
     let (ci, cg): (fn(&Row) -> Option<f64>, fn(&Row) -> Option<f64>) = match model {
-        NeighbourModel::Kissing => (
-            |x| x.ratio_intercept_kissing,
-            |x| x.ratio_gain_kissing,
-        ),
+        NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
         NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
     };
     let at: Vec<Row> = r.rows.iter().filter(|x| x.n == n).cloned().collect();
@@ -623,7 +701,11 @@ mod tests {
     fn fixed_direction_gradient_matches_finite_differences() {
         let (n, nf) = (5, 7);
         let u = random_directions(n, nf, 1);
-        let p = FixedDirections { n, features: nf, u: &u };
+        let p = FixedDirections {
+            n,
+            features: nf,
+            u: &u,
+        };
         let x: Vec<f64> = (0..2 * nf).map(|i| 0.6 + 0.05 * i as f64).collect();
         let g = p.gradient(&x).unwrap();
         for i in 0..2 * nf {

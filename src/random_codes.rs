@@ -582,7 +582,11 @@ mod tests {
                 b.lower,
                 b.upper
             );
-            assert!((mc - b.estimate).abs() < 4.0 * se + 0.01, "{mc} vs {}", b.estimate);
+            assert!(
+                (mc - b.estimate).abs() < 4.0 * se + 0.01,
+                "{mc} vs {}",
+                b.estimate
+            );
             assert!(b.lower <= b.estimate && b.estimate <= b.upper);
             assert!(b.lower > expected_max_abs_cos(n, nf as f64).unwrap());
         }
@@ -606,7 +610,10 @@ mod tests {
         let mut last = 0.0;
         for &(n, nf) in &[(8192usize, 1e13), (4096, 1e13), (512, 1e13), (3, 1e13)] {
             let b = random_code_max_cos(n, nf).unwrap();
-            assert!(b.lower <= b.estimate && b.estimate <= b.upper && b.upper <= 1.0, "{b:?}");
+            assert!(
+                b.lower <= b.estimate && b.estimate <= b.upper && b.upper <= 1.0,
+                "{b:?}"
+            );
             assert!(b.estimate > last);
             last = b.estimate;
         }

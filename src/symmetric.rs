@@ -1080,11 +1080,7 @@ mod tests {
             let mut top = f64::NEG_INFINITY;
             for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
                 for e in (m..=nf).filter(|e| e % m == 0) {
-                    top = top.max(
-                        eval(n, e, m, &Loss::L2, &kiss(k))
-                            .unwrap()
-                            .gain(),
-                    );
+                    top = top.max(eval(n, e, m, &Loss::L2, &kiss(k)).unwrap().gain());
                 }
             }
             assert_close(best.gain, top, REL_TIGHT);
@@ -1099,11 +1095,7 @@ mod tests {
         };
         let best = optimize_with(3, 150, &loss, &o).unwrap();
         let top = (1..=150u64)
-            .map(|e| {
-                eval(3, e, 1, &loss, &kiss(6.0))
-                    .unwrap()
-                    .gain()
-            })
+            .map(|e| eval(3, e, 1, &loss, &kiss(6.0)).unwrap().gain())
             .fold(f64::NEG_INFINITY, f64::max);
         assert_close(best.gain, top, 1e-9);
     }
@@ -1142,7 +1134,9 @@ mod tests {
         let (k, rest) = shell_of(n, d, theta).unwrap();
         let cos = theta.cos();
         k * (cos - c).max(0.0).powi(3) / (3.0 * cos)
-            + rest.map_or(0.0, |r| r.integrate(c, |t| (t - c).max(0.0).powi(3) / (3.0 * t)))
+            + rest.map_or(0.0, |r| {
+                r.integrate(c, |t| (t - c).max(0.0).powi(3) / (3.0 * t))
+            })
     }
 
     /// Brute force over a sampled code: for D uniform random directions the mean over
@@ -1151,13 +1145,21 @@ mod tests {
     /// sample's standard error is exact; the model must lie within 4 of them.
     #[test]
     fn shell_continuum_matches_a_random_code() {
-        for &(n, d, c, seed) in &[(16usize, 400usize, 0.3, 1u64), (32, 300, 0.15, 2), (6, 200, 0.5, 3)] {
+        for &(n, d, c, seed) in &[
+            (16usize, 400usize, 0.3, 1u64),
+            (32, 300, 0.15, 2),
+            (6, 200, 0.5, 3),
+        ] {
             let u = crate::large_dim::random_directions(n, d, seed);
             let mut terms = Vec::new();
             for i in 0..d {
                 for j in (i + 1)..d {
                     let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
-                    terms.push(if g > c { (g - c).powi(3) / (3.0 * g) } else { 0.0 });
+                    terms.push(if g > c {
+                        (g - c).powi(3) / (3.0 * g)
+                    } else {
+                        0.0
+                    });
                 }
             }
             let p = terms.len() as f64;
@@ -1179,7 +1181,9 @@ mod tests {
     /// + ½ ∫_c^{cos θ} (t − c)³/(3t) dt]`, `∫ (t−c)³/t = t³/3 − 3ct²/2 + 3c²t − c³ ln t`.
     #[test]
     fn shell_three_dimensions_closed_form() {
-        let prim = |t: f64, c: f64| t.powi(3) / 3.0 - 1.5 * c * t * t + 3.0 * c * c * t - c.powi(3) * t.ln();
+        let prim = |t: f64, c: f64| {
+            t.powi(3) / 3.0 - 1.5 * c * t * t + 3.0 * c * c * t - c.powi(3) * t.ln()
+        };
         for &(d, theta, c) in &[(100.0, 0.3, 0.5), (1000.0, 0.1, 0.9), (50.0, 1.2, 0.05)] {
             let ct: f64 = f64::cos(theta);
             let exact = (d - 1.0)
@@ -1208,7 +1212,12 @@ mod tests {
     /// means no interference (c = 0, gain 1/(3m) per feature).
     #[test]
     fn shell_optimum_matches_quadrature() {
-        for &(n, e, m) in &[(16usize, 256u64, 1u64), (32, 512, 1), (8, 300, 3), (128, 1024, 1)] {
+        for &(n, e, m) in &[
+            (16usize, 256u64, 1u64),
+            (32, 512, 1),
+            (8, 300, 3),
+            (128, 1024, 1),
+        ] {
             let g = geometry(n, e, m, &shell()).unwrap();
             let ev = eval(n, e, m, &Loss::L2, &shell()).unwrap();
             let mf = m as f64;
@@ -1220,7 +1229,11 @@ mod tests {
                     |t| {
                         let phi = theta + (half - theta) * t;
                         let cp = phi.cos();
-                        let f = if cp > c { k * k * (cp - c).powi(3) / (3.0 * cp) } else { 0.0 };
+                        let f = if cp > c {
+                            k * k * (cp - c).powi(3) / (3.0 * cp)
+                        } else {
+                            0.0
+                        };
                         (half - theta) * (d - 1.0) * crate::sphere::angle_density(n, phi) * f
                     },
                     200_000,
@@ -1248,7 +1261,10 @@ mod tests {
         };
         assert!(optimize_with(8, 100, &Loss::L2, &bad).is_err());
         assert!(configuration_at_theta(8, 10, 10, 1, f64::NAN, &Loss::L2, &o).is_err());
-        assert_eq!("shell".parse::<NeighbourModel>().unwrap(), NeighbourModel::Shell);
+        assert_eq!(
+            "shell".parse::<NeighbourModel>().unwrap(),
+            NeighbourModel::Shell
+        );
         assert!("kiss".parse::<NeighbourModel>().is_err());
     }
 }
