@@ -664,7 +664,8 @@ pub fn markdown_section(r: &LargeDim) -> String {
 /// |intercept ratio − 1|, largest |gain ratio − 1|)` over the rows at that `n`.
 pub fn error_at_largest_n(r: &LargeDim, model: NeighbourModel) -> Option<(usize, f64, f64)> {
     let n = r.rows.iter().map(|x| x.n).max()?;
-    let (ci, cg): (fn(&Row) -> Option<f64>, fn(&Row) -> Option<f64>) = match model {
+    type Pick = fn(&Row) -> Option<f64>;
+    let (ci, cg): (Pick, Pick) = match model {
         NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
         NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
     };
