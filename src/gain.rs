@@ -402,6 +402,17 @@ pub fn evaluate(
     })
 }
 
+/// Gain per embedded feature with multiplicity 1 and no interference, at angle θ.
+///
+/// # Formula
+///
+/// `g/E = (1 − c)(2 + c)² / 12`, `c = max(cos θ, 0)` (SPEC §3: `g = E (1−c)(2+c)²/(12 m)` at
+/// `m = 1`; `l0 − l(c, 1)` with `l(c, 1) = (3c² + c³)/12`). Via [`intercept_parts`], which
+/// takes `1 − c` as `2 sin²(θ/2)` so that tiny angles (N = 10^13 in n = 3) keep their digits.
+pub fn gain_per_feature(theta: f64) -> f64 {
+    intercept_parts(theta).2 / 12.0
+}
+
 /// The closed-form symmetric point (no neighbours, `c = max(cos θ, 0)`, small-angle θ law).
 pub fn closed_form(
     n: usize,

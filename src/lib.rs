@@ -37,6 +37,8 @@
 //!   random unit vectors.
 //! * [`gain`] — the closed-form gain of symmetric configurations, both conventions, derivatives.
 //! * [`phase`] — phase points (first N where degeneracy wins) and the note's large-n claims.
+//! * [`large_dim`] — the large-n study: trained models at n = 16–128 against both neighbour
+//!   models and the random code.
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 //! * [`fsutil`] — the one atomic, fsynced file write, and cleanup of stale temporary files.
@@ -50,6 +52,7 @@ pub mod compare;
 pub mod error;
 pub mod fsutil;
 pub mod gain;
+pub mod large_dim;
 pub mod loss;
 pub mod packing;
 pub mod phase;

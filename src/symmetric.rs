@@ -121,10 +121,54 @@ pub fn default_neighbours(n: usize) -> Result<Neighbours> {
     })
 }
 
+/// How the other `D − 1` directions lie around one direction (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeighbourModel {
+    /// `K` neighbours at θ (the kissing number), the rest uniform beyond the cap that holds
+    /// `K + 1` directions: the original finite-neighbour model.
+    #[default]
+    Kissing,
+    /// A shell at θ holding what the uniform density puts below θ, `(D − 1) F(θ)`, and the
+    /// uniform density `(D − 1) p(φ)` beyond θ.
+    Shell,
+}
+
+impl NeighbourModel {
+    /// Both models, the original first.
+    pub const ALL: [NeighbourModel; 2] = [NeighbourModel::Kissing, NeighbourModel::Shell];
+}
+
+impl std::fmt::Display for NeighbourModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NeighbourModel::Kissing => "kissing",
+            NeighbourModel::Shell => "shell",
+        })
+    }
+}
+
+impl std::str::FromStr for NeighbourModel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "kissing" => Ok(NeighbourModel::Kissing),
+            "shell" => Ok(NeighbourModel::Shell),
+            other => Err(Error::invalid(
+                "neighbour model",
+                format!("{other:?}: expected kissing or shell"),
+            )),
+        }
+    }
+}
+
 /// Search settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
-    /// `K` (`None`: [`default_neighbours`]).
+    /// Neighbour model.
+    pub model: NeighbourModel,
+    /// `K` of the kissing model (`None`: [`default_neighbours`]; must be `None` for the shell
+    /// model, whose shell is set by θ).
     pub neighbours: Option<f64>,
     /// Largest multiplicity searched.
     pub max_multiplicity: u64,
@@ -135,6 +179,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            model: NeighbourModel::default(),
             neighbours: None,
             max_multiplicity: DEFAULT_MAX_MULTIPLICITY,
             law: ThetaLaw::SmallAngle,
@@ -153,23 +198,58 @@ struct Geometry {
     rest: Option<Rest>,
 }
 
-/// The `D − 1 − K` directions beyond the first shell, spread with the uniform density from
-/// the angle `φ_K` at which a cap holds `K + 1` directions: `D F(φ_K) = K + 1`.
+/// The directions beyond the first shell, spread with the uniform angle density from `φ_K`:
+/// kissing model `D p(φ)` from the angle at which a cap holds `K + 1` directions,
+/// `D F(φ_K) = K + 1`; shell model `(D − 1) p(φ)` from `φ_K = θ`.
 #[derive(Debug, Clone, Copy)]
 struct Rest {
     phi_k: f64,
     cos_k: f64,
-    /// `ln D + ln` of the angle density's normalisation.
+    /// `ln` of the count (`D` or `D − 1`) plus `ln` of the angle density's normalisation.
     ln_scale: f64,
     n: f64,
+    /// Integrate in `t = cos φ` on panels (shell model); otherwise one 10-point Gauss–Legendre
+    /// panel in φ (kissing model, as originally).
+    panels: bool,
 }
 
+/// Most panels of [`Rest::integrate`] in `t`.
+const MAX_PANELS: usize = 64;
+
 impl Rest {
-    /// `∫_{φ_K}^{arccos c} D p(φ) f(cos φ) dφ` by 10-point Gauss–Legendre (zero when
-    /// `c ≥ cos φ_K`; the integrands used vanish at `φ = arccos c`).
+    /// `∫_{φ_K}^{arccos c} count · p(φ) f(cos φ) dφ` (zero when `c ≥ cos φ_K`; the integrands
+    /// used vanish at `φ = arccos c`).
+    ///
+    /// # Formula
+    ///
+    /// Shell model: in `t = cos φ`, `p(φ) dφ = Γ(n/2)/(√π Γ((n−1)/2)) (1 − t²)^{(n−3)/2} dt`,
+    /// integrated over `[max(c, 0), cos φ_K]` by 10-point Gauss–Legendre on `P` equal panels,
+    /// `P = ⌈Δ/2⌉` (1 to 64) with `Δ = (n−3)/2 |ln(1 − t_lo²) − ln(1 − t_hi²)|` the change of
+    /// the log-weight, so that the weight varies by at most `e²` on a panel (n = 8192 stays
+    /// accurate). Kissing model: one 10-point panel in φ on `[φ_K, arccos c]`.
     fn integrate(&self, c: f64, mut f: impl FnMut(f64) -> f64) -> f64 {
         if c >= self.cos_k {
             return 0.0;
+        }
+        if self.panels {
+            let (lo, hi) = (c.max(0.0), self.cos_k);
+            let h = 0.5 * (self.n - 3.0);
+            let lw = |t: f64| (-t * t).ln_1p();
+            let delta = (h * (lw(lo) - lw(hi))).abs();
+            let p = ((0.5 * delta).ceil() as usize).clamp(1, MAX_PANELS);
+            let width = (hi - lo) / p as f64;
+            let mut s = 0.0;
+            for i in 0..p {
+                let a = lo + width * i as f64;
+                let half = 0.5 * width;
+                let mid = a + half;
+                for (x, w) in GL10_X.iter().zip(GL10_W.iter()) {
+                    for t in [mid - half * x, mid + half * x] {
+                        s += half * w * (self.ln_scale + h * lw(t)).exp() * f(t);
+                    }
+                }
+            }
+            return s;
         }
         let hi = c.clamp(0.0, 1.0).acos();
         let lo = self.phi_k;
@@ -219,7 +299,28 @@ fn rest_of(n: usize, d: f64, k_eff: f64) -> Result<Option<Rest>> {
         cos_k: phi_k.cos(),
         ln_scale: d.ln() + ln_angle_density_norm(nf),
         n: nf,
+        panels: false,
     }))
+}
+
+/// The shell model's first shell and continuum for `D` directions in `R^n` at angle θ with
+/// `0 < θ < π/2`: `(K, rest)` with `K = (D − 1) F(θ)` and the rest `(D − 1) p(φ)` beyond θ.
+fn shell_of(n: usize, d: f64, theta: f64) -> Result<(f64, Option<Rest>)> {
+    let nf = n as f64;
+    if d <= 1.0 {
+        return Ok((0.0, None));
+    }
+    let k = (d - 1.0) * cap_fraction(nf, theta)?;
+    Ok((
+        k,
+        Some(Rest {
+            phi_k: theta,
+            cos_k: theta.cos(),
+            ln_scale: (d - 1.0).ln() + ln_angle_density_norm(nf),
+            n: nf,
+            panels: true,
+        }),
+    ))
 }
 
 /// L2 gain per embedded feature `B²/A` and slope `B/A` at `v` (`c = cos θ (1 − v)`).
@@ -331,18 +432,38 @@ impl Eval {
     }
 }
 
-fn geometry(n: usize, embed: u64, m: u64, k: f64, law: ThetaLaw) -> Result<Geometry> {
+/// What a search needs besides `(n, E, m)`: the neighbour model, its `K` (kissing model) and
+/// the θ law.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    model: NeighbourModel,
+    k: f64,
+    law: ThetaLaw,
+    /// θ given instead of the law's (see [`configuration_at_theta`]).
+    theta: Option<f64>,
+}
+
+fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
     let d = embed as f64 / m as f64;
-    let t = theta_min_ln(n, d.ln().max(0.0))?;
-    let theta = law.pick(&t);
+    let theta = match spec.theta {
+        Some(t) => t,
+        None => spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
+    };
     let (cos, omc, _) = intercept_parts(theta);
-    let k_eff = k.min((d - 1.0).max(0.0));
+    let (k_eff, rest) = match spec.model {
+        NeighbourModel::Kissing => {
+            let k_eff = spec.k.min((d - 1.0).max(0.0));
+            (k_eff, rest_of(n, d, k_eff)?)
+        }
+        NeighbourModel::Shell if cos > 0.0 => shell_of(n, d, theta)?,
+        NeighbourModel::Shell => (0.0, None),
+    };
     Ok(Geometry {
         theta,
         cos,
         omc,
         k_eff,
-        rest: rest_of(n, d, k_eff)?,
+        rest,
     })
 }
 
@@ -387,8 +508,8 @@ fn solve(g: &Geometry, m: f64, loss: &Loss) -> Result<(f64, f64, f64)> {
 }
 
 /// Best intercept and slope for `E` features at multiplicity `m` with `K` neighbours.
-fn eval(n: usize, embed: u64, m: u64, loss: &Loss, k: f64, law: ThetaLaw) -> Result<Eval> {
-    let g = geometry(n, embed, m, k, law)?;
+fn eval(n: usize, embed: u64, m: u64, loss: &Loss, spec: &Spec) -> Result<Eval> {
+    let g = geometry(n, embed, m, spec)?;
     let (v, kk, gain_pf) = solve(&g, m as f64, loss)?;
     Ok(Eval {
         embed,
@@ -435,7 +556,7 @@ fn better(a: &Eval, b: &Eval) -> bool {
     (a.m, std::cmp::Reverse(a.embed)) < (b.m, std::cmp::Reverse(b.embed))
 }
 
-fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
+fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
     loss.check()?;
     if features < 1 {
         return Err(Error::invalid("features N", "must be at least 1"));
@@ -444,6 +565,12 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
         return Err(Error::invalid("max multiplicity", "must be at least 1"));
     }
     let k = match opts.neighbours {
+        Some(_) if opts.model == NeighbourModel::Shell => {
+            return Err(Error::invalid(
+                "neighbours K",
+                "the shell model sets its neighbours from θ; K applies to the kissing model",
+            ))
+        }
         Some(k) => {
             finite("neighbours K", k)?;
             if k < 0.0 {
@@ -451,10 +578,25 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<f64> {
             }
             k
         }
+        None if opts.model == NeighbourModel::Shell => {
+            crate::sphere::check_dim(n)?;
+            if n < 2 {
+                return Err(Error::invalid(
+                    "dimension n",
+                    "the symmetric model needs n ≥ 2",
+                ));
+            }
+            0.0
+        }
         None => default_neighbours(n)?.value,
     };
     theta_min_ln(n, 0.0)?;
-    Ok(k)
+    Ok(Spec {
+        model: opts.model,
+        k,
+        law: opts.law,
+        theta: None,
+    })
 }
 
 /// Candidate numbers of directions `D` (so `E = m D ≤ N`) for multiplicity `m`.
@@ -510,13 +652,13 @@ fn search(
     opts: &Options,
     mut visit: impl FnMut(&Eval),
 ) -> Result<Eval> {
-    let k = check(n, features, loss, opts)?;
+    let spec = check(n, features, loss, opts)?;
     let mut best: Option<Eval> = None;
     for m in 1..=opts.max_multiplicity.min(features) {
         let cands = candidates(features, m, loss);
         let mut local: Option<(usize, Eval)> = None;
         for (i, &d) in cands.iter().enumerate() {
-            let ev = eval(n, m * d, m, loss, k, opts.law)?;
+            let ev = eval(n, m * d, m, loss, &spec)?;
             visit(&ev);
             if local.as_ref().map_or(true, |(_, b)| better(&ev, b)) {
                 local = Some((i, ev));
@@ -528,7 +670,7 @@ fn search(
             let lo = cands[i.saturating_sub(1)];
             let hi = cands[(i + 1).min(cands.len() - 1)];
             if hi > lo + 1 {
-                refine(lo, hi, |d| eval(n, m * d, m, loss, k, opts.law), &mut lb)?;
+                refine(lo, hi, |d| eval(n, m * d, m, loss, &spec), &mut lb)?;
             }
         }
         if best.as_ref().map_or(true, |b| better(&lb, b)) {
@@ -608,7 +750,7 @@ pub fn configuration(
     loss: &Loss,
     opts: &Options,
 ) -> Result<SymmetricPoint> {
-    let k = check(n, features, loss, opts)?;
+    let spec = check(n, features, loss, opts)?;
     if embed < 1 || embed > features {
         return Err(Error::invalid(
             "number embedded E",
@@ -621,7 +763,35 @@ pub fn configuration(
             format!("{multiplicity} must divide E = {embed} (E = m D with D directions)"),
         ));
     }
-    let e = eval(n, embed, multiplicity, loss, k, opts.law)?;
+    let e = eval(n, embed, multiplicity, loss, &spec)?;
+    Ok(point(n, features, &e, loss))
+}
+
+/// As [`configuration`], with the nearest-neighbour angle θ given (e.g. a trained model's
+/// median θ_min) instead of the law's: separates the error of the law's θ from that of the
+/// neighbour model.
+pub fn configuration_at_theta(
+    n: usize,
+    features: u64,
+    embed: u64,
+    multiplicity: u64,
+    theta: f64,
+    loss: &Loss,
+    opts: &Options,
+) -> Result<SymmetricPoint> {
+    let mut spec = check(n, features, loss, opts)?;
+    finite("θ", theta)?;
+    if !(theta > 0.0 && theta <= std::f64::consts::PI) {
+        return Err(Error::invalid("θ", format!("{theta} must lie in (0, π]")));
+    }
+    if embed < 1 || embed > features || multiplicity < 1 || embed % multiplicity != 0 {
+        return Err(Error::invalid(
+            "E and m",
+            format!("E = {embed} must lie in 1..=N = {features} and be a multiple of m = {multiplicity}"),
+        ));
+    }
+    spec.theta = Some(theta);
+    let e = eval(n, embed, multiplicity, loss, &spec)?;
     Ok(point(n, features, &e, loss))
 }
 
@@ -645,7 +815,7 @@ pub fn neighbour_phase(
     opts: &Options,
     max_features: u64,
 ) -> Result<NeighbourPhase> {
-    let k = check(n, max_features.max(1), loss, opts)?;
+    let spec = check(n, max_features.max(1), loss, opts)?;
     let (exact, ratio) = if *loss == Loss::L2 {
         (EXACT_E_SCAN, 1.01)
     } else {
@@ -660,7 +830,7 @@ pub fn neighbour_phase(
     let mut nf = 1u64;
     while nf <= max_features {
         for m in (1..=opts.max_multiplicity.min(nf)).filter(|m| nf % m == 0) {
-            let e = eval(n, nf, m, loss, k, opts.law)?;
+            let e = eval(n, nf, m, loss, &spec)?;
             if best.as_ref().map_or(true, |b| better(&e, b)) {
                 best = Some(e);
             }
@@ -692,6 +862,16 @@ mod tests {
     use crate::prec::simpson;
     use crate::prec::{assert_close, REL_TIGHT};
 
+    /// The kissing model's spec with `K = k`, small-angle law.
+    fn kiss(k: f64) -> Spec {
+        Spec {
+            model: NeighbourModel::Kissing,
+            k,
+            law: ThetaLaw::SmallAngle,
+            theta: None,
+        }
+    }
+
     /// Direct quadrature of the finite-neighbour loss at given (c, k).
     fn direct(loss: &Loss, m: f64, kk: f64, cos: f64, c: f64, k: f64) -> f64 {
         simpson(
@@ -714,8 +894,8 @@ mod tests {
             (3, 1024, 1, 6.0),
             (3, 400, 2, 6.0),
         ] {
-            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
-            let ev = eval(n, e, m, &Loss::L2, kk, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(kk)).unwrap();
+            let ev = eval(n, e, m, &Loss::L2, &kiss(kk)).unwrap();
             let l = 1.0 / 3.0 - ev.gain_pf;
             let mf = m as f64;
             let d = e as f64 / mf;
@@ -796,7 +976,7 @@ mod tests {
     #[test]
     fn neighbour_limits_are_the_closed_forms() {
         for &(n, e, m) in &[(3usize, 50u64, 1u64), (4, 200, 2), (8, 1000, 1)] {
-            let mut g = geometry(n, e, m, 0.0, ThetaLaw::SmallAngle).unwrap();
+            let mut g = geometry(n, e, m, &kiss(0.0)).unwrap();
             // The discrete shell alone (no continuum of farther directions).
             g.rest = None;
             let mf = m as f64;
@@ -839,7 +1019,7 @@ mod tests {
             (3, 5000, 2, 6.0),
             (2, 100, 1, 2.0),
         ] {
-            let g = geometry(n, e, m, k, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(k)).unwrap();
             let (_, _, gpf) = solve(&g, m as f64, &Loss::L2).unwrap();
             let mut top = 0.0f64;
             for i in 0..=200_000 {
@@ -865,8 +1045,8 @@ mod tests {
             Loss::Gauss { sigma: 0.4 },
         ] {
             let (e, m, kk) = (40u64, 1u64, 24.0);
-            let g = geometry(n, e, m, kk, ThetaLaw::SmallAngle).unwrap();
-            let ev = eval(n, e, m, &loss, kk, ThetaLaw::SmallAngle).unwrap();
+            let g = geometry(n, e, m, &kiss(kk)).unwrap();
+            let ev = eval(n, e, m, &loss, &kiss(kk)).unwrap();
             let l = loss.l0() - ev.gain_pf;
             assert_close(direct(&loss, 1.0, g.k_eff, g.cos, ev.c, ev.k), l, 1e-7);
             for (dc, dk) in [(0.02, 0.0), (-0.02, 0.0), (0.0, 0.05), (0.0, -0.05)] {
@@ -900,11 +1080,7 @@ mod tests {
             let mut top = f64::NEG_INFINITY;
             for m in 1..=DEFAULT_MAX_MULTIPLICITY.min(nf) {
                 for e in (m..=nf).filter(|e| e % m == 0) {
-                    top = top.max(
-                        eval(n, e, m, &Loss::L2, k, ThetaLaw::SmallAngle)
-                            .unwrap()
-                            .gain(),
-                    );
+                    top = top.max(eval(n, e, m, &Loss::L2, &kiss(k)).unwrap().gain());
                 }
             }
             assert_close(best.gain, top, REL_TIGHT);
@@ -919,11 +1095,7 @@ mod tests {
         };
         let best = optimize_with(3, 150, &loss, &o).unwrap();
         let top = (1..=150u64)
-            .map(|e| {
-                eval(3, e, 1, &loss, 6.0, ThetaLaw::SmallAngle)
-                    .unwrap()
-                    .gain()
-            })
+            .map(|e| eval(3, e, 1, &loss, &kiss(6.0)).unwrap().gain())
             .fold(f64::NEG_INFINITY, f64::max);
         assert_close(best.gain, top, 1e-9);
     }
@@ -945,5 +1117,154 @@ mod tests {
         assert!(optimize(3, 10, &Loss::L2, Some(-1.0)).is_err());
         assert!(optimize(3, 10, &Loss::L2, Some(f64::NAN)).is_err());
         assert!(optimize(3, 10, &Loss::Gauss { sigma: 0.0 }, None).is_err());
+    }
+
+    /// The shell model's spec (small-angle law).
+    fn shell() -> Spec {
+        Spec {
+            model: NeighbourModel::Shell,
+            k: 0.0,
+            law: ThetaLaw::SmallAngle,
+            theta: None,
+        }
+    }
+
+    /// The shell model's cross-term sum `K (cos θ − c)₊³/(3 cos θ) + ∫ …` at intercept `c`.
+    fn shell_cross(n: usize, d: f64, theta: f64, c: f64) -> f64 {
+        let (k, rest) = shell_of(n, d, theta).unwrap();
+        let cos = theta.cos();
+        k * (cos - c).max(0.0).powi(3) / (3.0 * cos)
+            + rest.map_or(0.0, |r| {
+                r.integrate(c, |t| (t - c).max(0.0).powi(3) / (3.0 * t))
+            })
+    }
+
+    /// Brute force over a sampled code: for D uniform random directions the mean over
+    /// directions of `Σ_j (cos_ij − c)₊³/(3 cos_ij)` has expectation the shell model's
+    /// cross-term with an empty shell (θ → 0). The pair terms are pairwise independent, so the
+    /// sample's standard error is exact; the model must lie within 4 of them.
+    #[test]
+    fn shell_continuum_matches_a_random_code() {
+        for &(n, d, c, seed) in &[
+            (16usize, 400usize, 0.3, 1u64),
+            (32, 300, 0.15, 2),
+            (6, 200, 0.5, 3),
+        ] {
+            let u = crate::large_dim::random_directions(n, d, seed);
+            let mut terms = Vec::new();
+            for i in 0..d {
+                for j in (i + 1)..d {
+                    let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
+                    terms.push(if g > c {
+                        (g - c).powi(3) / (3.0 * g)
+                    } else {
+                        0.0
+                    });
+                }
+            }
+            let p = terms.len() as f64;
+            let mean = terms.iter().sum::<f64>() / p;
+            let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (p - 1.0);
+            // S = (2/D) Σ_pairs f: E S = (D − 1) E f, sd(S) = (2/D) √(P var).
+            let sample = 2.0 * p * mean / d as f64;
+            let se = 2.0 / d as f64 * (p * var).sqrt();
+            let model = shell_cross(n, d as f64, 1e-6, c);
+            assert!(
+                (sample - model).abs() < 4.0 * se,
+                "n={n} D={d} c={c}: sample {sample} ± {se}, model {model}"
+            );
+        }
+    }
+
+    /// n = 3: the density in t = cos φ is uniform (½ dt) and F(θ) = (1 − cos θ)/2, so the
+    /// cross-term has the closed form `(D−1)[(1−cos θ)/2 · (cos θ − c)³/(3 cos θ)
+    /// + ½ ∫_c^{cos θ} (t − c)³/(3t) dt]`, `∫ (t−c)³/t = t³/3 − 3ct²/2 + 3c²t − c³ ln t`.
+    #[test]
+    fn shell_three_dimensions_closed_form() {
+        let prim = |t: f64, c: f64| {
+            t.powi(3) / 3.0 - 1.5 * c * t * t + 3.0 * c * c * t - c.powi(3) * t.ln()
+        };
+        for &(d, theta, c) in &[(100.0, 0.3, 0.5), (1000.0, 0.1, 0.9), (50.0, 1.2, 0.05)] {
+            let ct: f64 = f64::cos(theta);
+            let exact = (d - 1.0)
+                * (0.5 * (1.0 - ct) * (ct - c).powi(3) / (3.0 * ct)
+                    + 0.5 * (prim(ct, c) - prim(c, c)) / 3.0);
+            assert_close(shell_cross(3, d, theta, c), exact, 1e-8);
+        }
+    }
+
+    /// Mass: the shell plus the continuum up to 90° hold (D − 1)/2 directions (half the
+    /// others have cos ≥ 0), for any n, including n = 8192 where the weight is sharp.
+    #[test]
+    fn shell_holds_the_other_directions() {
+        for &(n, theta) in &[(3usize, 0.4), (8, 0.9), (64, 1.0), (128, 1.2), (8192, 1.5)] {
+            let d = 1000.0;
+            let (k, rest) = shell_of(n, d, theta).unwrap();
+            let beyond = rest.unwrap().integrate(0.0, |_| 1.0);
+            assert_close(k + beyond, 0.5 * (d - 1.0), 1e-9);
+        }
+        // One direction has no others.
+        assert_eq!(shell_of(8, 1.0, 0.5).unwrap().0, 0.0);
+    }
+
+    /// The shell model's L2 optimum equals direct quadrature of its loss (φ-Simpson of the
+    /// density, independent of the t-panels) and perturbing (c, k) does not help; θ ≥ 90°
+    /// means no interference (c = 0, gain 1/(3m) per feature).
+    #[test]
+    fn shell_optimum_matches_quadrature() {
+        for &(n, e, m) in &[
+            (16usize, 256u64, 1u64),
+            (32, 512, 1),
+            (8, 300, 3),
+            (128, 1024, 1),
+        ] {
+            let g = geometry(n, e, m, &shell()).unwrap();
+            let ev = eval(n, e, m, &Loss::L2, &shell()).unwrap();
+            let mf = m as f64;
+            let d = e as f64 / mf;
+            let theta = g.theta;
+            let full = |c: f64, k: f64| {
+                let half = std::f64::consts::FRAC_PI_2;
+                let cont = simpson(
+                    |t| {
+                        let phi = theta + (half - theta) * t;
+                        let cp = phi.cos();
+                        let f = if cp > c {
+                            k * k * (cp - c).powi(3) / (3.0 * cp)
+                        } else {
+                            0.0
+                        };
+                        (half - theta) * (d - 1.0) * crate::sphere::angle_density(n, phi) * f
+                    },
+                    200_000,
+                );
+                direct(&Loss::L2, mf, g.k_eff, g.cos, c, k) + mf * cont
+            };
+            let l = 1.0 / 3.0 - ev.gain_pf;
+            assert_close(full(ev.c, ev.k), l, 1e-7);
+            for (dc, dk) in [(0.01, 0.0), (-0.01, 0.0), (0.0, 0.02), (0.0, -0.02)] {
+                let c = (ev.c + dc).clamp(0.0, g.cos);
+                assert!(full(c, ev.k * (1.0 + dk)) >= l - 1e-9, "n={n} E={e}");
+            }
+        }
+        let o = Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        };
+        let p = configuration_at_theta(16, 64, 64, 2, 1.7, &Loss::L2, &o).unwrap();
+        assert_eq!(p.intercept, 0.0);
+        assert_close(p.gain, 64.0 / 6.0, 1e-12);
+        // K is the kissing model's; the shell model refuses it.
+        let bad = Options {
+            neighbours: Some(3.0),
+            ..o
+        };
+        assert!(optimize_with(8, 100, &Loss::L2, &bad).is_err());
+        assert!(configuration_at_theta(8, 10, 10, 1, f64::NAN, &Loss::L2, &o).is_err());
+        assert_eq!(
+            "shell".parse::<NeighbourModel>().unwrap(),
+            NeighbourModel::Shell
+        );
+        assert!("kiss".parse::<NeighbourModel>().is_err());
     }
 }

@@ -8,8 +8,12 @@ use std::io::Write;
 use super::output::{emit, Format};
 use super::{Counts, Reals};
 use superpose::error::{Error, Result};
+use superpose::gain::gain_per_feature;
+use superpose::large_dim::{self, Extrapolation};
 use superpose::packing::{Status, XI_BAND};
-use superpose::random_codes::{expected_max_abs_cos, ln_capacity_greedy, theta_greedy};
+use superpose::random_codes::{
+    expected_max_abs_cos, ln_capacity_greedy, random_code_max_cos, theta_greedy,
+};
 use superpose::theta::{capacity, check_directions, check_theta, theta_asymptotic, theta_min};
 
 /// `superpose extrapolate --dims L [--features L] [--theta t]`.
@@ -80,19 +84,26 @@ pub struct ExtrapolateOut {
     pub gain_per_feature_greedy: Option<f64>,
     /// Source of γ_{n−1}: proven / best known / bound (the ξ columns are asymptotic).
     pub source: Status,
-}
-
-/// Gain per embedded feature with multiplicity 1, no interference.
-///
-/// # Formula
-///
-/// `g/E = (1 − c)(2 + c)² / 12`, `c = max(cos θ, 0)` (SPEC §3: `g = E (1−c)(2+c)²/(12 m)` at
-/// `m = 1`; `l0 − l(c, 1)` with `l(c, 1) = (3c² + c³)/12`).
-///
-/// Via [`superpose::gain::intercept_parts`], which takes `1 − c` as `2 sin²(θ/2)` so that tiny
-/// angles (N = 10^13 in n = 3) keep their digits.
-pub fn gain_per_feature(theta: f64) -> f64 {
-    superpose::gain::intercept_parts(theta).2 / 12.0
+    /// A random code's coherence: the expected largest |cos| over all N(N−1)/2 pairs
+    /// (Poisson estimate; a random code's minimum angle is its arccos).
+    pub random_code_max_cos: Option<f64>,
+    /// Rigorous lower bound on `random_code_max_cos`.
+    pub random_code_max_cos_lower: Option<f64>,
+    /// Rigorous upper bound on `random_code_max_cos`.
+    pub random_code_max_cos_upper: Option<f64>,
+    /// Shell neighbour model (the model checked against training, `superpose large-dim`):
+    /// gain per feature at E = N, m = 1, the law's θ (null where the model fails).
+    pub gain_per_feature_shell: Option<f64>,
+    /// Shell model's intercept there.
+    pub intercept_shell: Option<f64>,
+    /// Largest n at which the shell model was checked against trained models.
+    pub checked_up_to_n: usize,
+    /// Measured largest |trained/model − 1| of the shell model's intercept at that n.
+    pub checked_intercept_error: f64,
+    /// Measured largest |trained/model − 1| of the shell model's gain at that n.
+    pub checked_gain_error: f64,
+    /// Whether (n, N) lies inside the checked range (n and N both within the trained grid).
+    pub in_checked_range: bool,
 }
 
 /// Runs `extrapolate`.
@@ -106,6 +117,8 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
     for &nn in &a.features.0 {
         check_directions(nn)?;
     }
+    let check: Extrapolation = large_dim::extrapolation_check()?;
+    let mut outside = Vec::new();
     let mut rows = Vec::new();
     for &n in &a.dims.0 {
         if n < 2 {
@@ -133,6 +146,16 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
             } else {
                 None
             };
+            let coherence = if nn >= 2.0 {
+                random_code_max_cos(n, nn).ok()
+            } else {
+                None
+            };
+            let shell = large_dim::shell_extrapolation(n, nn).ok();
+            let inside = check.covers(n, nn);
+            if !inside {
+                outside.push(format!("n = {n}, N = {nn}"));
+            }
             rows.push(ExtrapolateOut {
                 n,
                 features: nn,
@@ -155,8 +178,34 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 gain_per_feature_high: gain_per_feature(t.theta_high),
                 gain_per_feature_greedy: greedy.map(gain_per_feature),
                 source: t.source,
+                random_code_max_cos: coherence.map(|c| c.estimate),
+                random_code_max_cos_lower: coherence.map(|c| c.lower),
+                random_code_max_cos_upper: coherence.map(|c| c.upper),
+                gain_per_feature_shell: shell.map(|s| s.0),
+                intercept_shell: shell.map(|s| s.1),
+                checked_up_to_n: check.max_n,
+                checked_intercept_error: check.intercept_error,
+                checked_gain_error: check.gain_error,
+                in_checked_range: inside,
             });
         }
+    }
+    eprintln!(
+        "note: the shell model was checked against trained models for n ≤ {} and N in {}..={} \
+         (docs/large_dim/); at n = {} its intercept was within {:.1} % and its gain within \
+         {:.1} % of training.",
+        check.max_n,
+        check.min_features,
+        check.max_features,
+        check.max_n,
+        100.0 * check.intercept_error,
+        100.0 * check.gain_error
+    );
+    if !outside.is_empty() {
+        eprintln!(
+            "note: outside the checked range (extrapolated): {}",
+            outside.join("; ")
+        );
     }
     emit(&rows, f, out)
 }
@@ -164,6 +213,7 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use superpose::gain::gain_per_feature;
     use superpose::prec::{assert_close, REL_TIGHT};
 
     /// `c = 0` (θ ≥ 90°): the full gain 4/12 = l0; `c = 1/2` (60°): (1/2)(5/2)²/12 = 25/96;

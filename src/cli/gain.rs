@@ -188,6 +188,7 @@ fn options(neighbours: Option<f64>, max_multiplicity: u64, law: ThetaLaw) -> Opt
         neighbours,
         max_multiplicity,
         law,
+        ..Options::default()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod extrapolate;
 pub mod figures;
 pub mod gain;
+pub mod large_dim;
 pub mod list;
 pub mod merge;
 pub mod output;
@@ -72,6 +73,8 @@ pub enum Command {
     Compare(figures::CompareArgs),
     /// The note, reproduced: the sweep, every figure, and a report that checks each claim.
     Reproduce(figures::ReproduceArgs),
+    /// The large-n study: trained models against both neighbour models and random codes.
+    LargeDim(large_dim::LargeDimArgs),
 }
 
 /// Runs the parsed command, writing rows to `out`.
@@ -95,6 +98,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Analyze(a) => analyze::analyze(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
         Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),
+        Command::LargeDim(a) => large_dim::large_dim(&a, f, out),
     }
 }
 

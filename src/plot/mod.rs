@@ -19,7 +19,9 @@
 //! | `analytic_gain` | [`AnalyticGainFig`] | closed-form gain over E for m = 1, 2, 3, transition marked |
 //! | `phase_sparsity` | [`PhaseSparsityFig`] | embedded fraction, multiplicity, θ_min, gain per feature over (1 − S)·N |
 //! | `scaling` | [`ScalingFig`] | loss versus n per (α, weight decay), fitted exponents, packing law |
+//! | (`large-dim --figure`) | [`LargeDimFig`] | trained vs predicted θ_min, intercept, gain per feature vs n, random codes |
 
+mod large_dim;
 mod large_n;
 mod model;
 mod phase_sparsity;
@@ -31,6 +33,7 @@ mod synthetic;
 mod theory;
 mod weights;
 
+pub use large_dim::LargeDimFig;
 pub use large_n::LargeNFig;
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
 pub use phase_sparsity::PhaseSparsityFig;

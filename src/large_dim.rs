@@ -1,0 +1,732 @@
+//! The large-n study: the symmetric theory against trained models at n = 16–128 (issue 13).
+//!
+//! For each trained model `(n, N)` (a sweep folder, [`crate::toy::sweep`]) one [`Row`] puts side
+//! by side:
+//!
+//! * **trained** — median θ_min over directions, median intercept `−b/|W|²`, gain `(l0 − L)·N`,
+//!   and `E`, `D`;
+//! * **the two neighbour models** of [`crate::symmetric`] (optimum over `c`, `m`, `E ≤ N`):
+//!   `kissing` (K neighbours at θ, the original) and `shell` (a shell at θ holding what the
+//!   uniform density puts below θ, the uniform density beyond), each with θ, intercept, gain;
+//! * **the random-code baseline** ([`random_code`]): `N` directions drawn uniformly at random,
+//!   slopes and biases optimised per feature on the exact loss (how much does packing buy?);
+//! * ratios trained / model for the intercept and the gain (`null` where undefined).
+//!
+//! The result ([`LargeDim`]) is committed as JSON under `docs/large_dim/` by the command it
+//! records, and read back by [`markdown_section`] and the figure `plot::LargeDimFig`.
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::gain::argmin_1d;
+use crate::loss::Loss;
+use crate::symmetric::{configuration_at_theta, optimize_with, NeighbourModel, Options};
+use crate::toy::diagnostics::quantile;
+use crate::toy::sweep::SweepRecord;
+
+/// Trained side of a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedSide {
+    /// Median θ_min over directions (radians; null with fewer than two directions).
+    pub theta_min: Option<f64>,
+    /// Median intercept over embedded features.
+    pub intercept: Option<f64>,
+    /// Gain `(l0 − L)·N`.
+    pub gain: f64,
+    /// Embedded features.
+    pub embedded: usize,
+    /// Distinct directions.
+    pub directions: usize,
+    /// The trainer's convergence flag.
+    pub converged: bool,
+}
+
+/// One neighbour model's optimum at `(n, N)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSide {
+    /// θ of the law at the optimum's `D`.
+    pub theta: f64,
+    /// Intercept `c`.
+    pub intercept: f64,
+    /// Gain.
+    pub gain: f64,
+    /// Embedded `E`.
+    pub embed: u64,
+    /// Multiplicity.
+    pub multiplicity: u64,
+    /// Neighbours in the first shell (`K_eff`).
+    pub neighbours: f64,
+}
+
+/// The random-code baseline at `(n, N)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomCode {
+    /// Gain with slopes and biases optimised per feature.
+    pub gain: f64,
+    /// Gain with one common slope and intercept (the start of the per-feature optimisation).
+    pub gain_common: f64,
+    /// Median intercept over embedded features.
+    pub intercept: Option<f64>,
+    /// Median over directions of the angle to the nearest other direction.
+    pub theta_min: f64,
+    /// Embedded features.
+    pub embedded: usize,
+    /// Seed of the directions.
+    pub seed: u64,
+}
+
+/// One `(n, N)` of the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Model dimension.
+    pub n: usize,
+    /// Number of features.
+    pub features: usize,
+    /// The trained model.
+    pub trained: TrainedSide,
+    /// The original model (K neighbours at θ).
+    pub kissing: ModelSide,
+    /// The shell model.
+    pub shell: ModelSide,
+    /// The shell model at the trained θ_min and the trained `E` (m = 1, D = E): the neighbour
+    /// model alone, without the law's θ (null with fewer than two trained directions).
+    pub shell_at_trained_theta: Option<ModelSide>,
+    /// The shell model at the Welch angle [`welch_theta`] with `E = N`, m = 1: the largest
+    /// θ_min a code judged by `|cos|` can have, the far end of the band above the law.
+    pub shell_at_welch: ModelSide,
+    /// The random-code baseline (null when not computed).
+    pub random: Option<RandomCode>,
+    /// trained / kissing intercept.
+    pub ratio_intercept_kissing: Option<f64>,
+    /// trained / shell intercept.
+    pub ratio_intercept_shell: Option<f64>,
+    /// trained / kissing gain.
+    pub ratio_gain_kissing: Option<f64>,
+    /// trained / shell gain.
+    pub ratio_gain_shell: Option<f64>,
+    /// trained / shell-at-trained-θ intercept.
+    pub ratio_intercept_shell_trained_theta: Option<f64>,
+    /// trained / shell-at-trained-θ gain.
+    pub ratio_gain_shell_trained_theta: Option<f64>,
+    /// trained / random-code gain.
+    pub ratio_gain_random: Option<f64>,
+}
+
+/// The study's result as committed under `docs/large_dim/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LargeDim {
+    /// The command that trained the sweep.
+    pub sweep_command: String,
+    /// The command that made this file from the sweep.
+    pub command: String,
+    /// Rows by `(n, N)`.
+    pub rows: Vec<Row>,
+}
+
+/// Writes a result as pretty JSON (atomically).
+pub fn write(r: &LargeDim, path: &std::path::Path) -> Result<()> {
+    let text = serde_json::to_string_pretty(r)
+        .map_err(|e| Error::Numerical(format!("serialising the large-n study: {e}")))?;
+    crate::toy::sweep::write_atomic(path, format!("{text}\n").as_bytes())
+}
+
+/// Reads a result written by [`write`].
+pub fn read(path: &std::path::Path) -> Result<LargeDim> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse(&text).map_err(|e| match e {
+        Error::Parse { why, .. } => Error::parse(path.display().to_string(), why),
+        e => e,
+    })
+}
+
+/// Parses a result from JSON text.
+pub fn parse(text: &str) -> Result<LargeDim> {
+    serde_json::from_str(text).map_err(|e| Error::parse("large-n study", e.to_string()))
+}
+
+/// The committed result (`docs/large_dim/result.json`, made by the command it records).
+pub const COMMITTED: &str = include_str!("../docs/large_dim/result.json");
+
+/// The committed result, parsed.
+pub fn committed() -> Result<LargeDim> {
+    parse(COMMITTED)
+}
+
+/// Where the shell model was checked against training, and how well: what `extrapolate`
+/// prints beside its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Extrapolation {
+    /// Smallest n checked.
+    pub min_n: usize,
+    /// Largest n checked.
+    pub max_n: usize,
+    /// Smallest N checked.
+    pub min_features: usize,
+    /// Largest N checked.
+    pub max_features: usize,
+    /// Largest |trained/shell − 1| of the intercept at `max_n`.
+    pub intercept_error: f64,
+    /// Largest |trained/shell − 1| of the gain at `max_n`.
+    pub gain_error: f64,
+}
+
+impl Extrapolation {
+    /// Whether `(n, N)` lies within the checked grid.
+    pub fn covers(&self, n: usize, features: f64) -> bool {
+        (self.min_n..=self.max_n).contains(&n)
+            && features >= self.min_features as f64
+            && features <= self.max_features as f64
+    }
+}
+
+/// The check of a result (see [`Extrapolation`]).
+pub fn extrapolation_of(r: &LargeDim) -> Result<Extrapolation> {
+    let (max_n, ie, ge) = error_at_largest_n(r, NeighbourModel::Shell).ok_or_else(|| {
+        Error::invalid(
+            "large-n study",
+            "no row with both ratios of the shell model",
+        )
+    })?;
+    let feats = r.rows.iter().map(|x| x.features);
+    Ok(Extrapolation {
+        min_n: r.rows.iter().map(|x| x.n).min().unwrap_or(max_n),
+        max_n,
+        min_features: feats.clone().min().unwrap_or(0),
+        max_features: feats.max().unwrap_or(0),
+        intercept_error: ie,
+        gain_error: ge,
+    })
+}
+
+/// The check of the committed result.
+pub fn extrapolation_check() -> Result<Extrapolation> {
+    extrapolation_of(&committed()?)
+}
+
+/// The shell model at `(n, N)` with every feature embedded once (`E = D = N`, m = 1) at the
+/// law's θ: `(gain per feature, intercept)`. `N` is real (up to 10^13): it is rounded to an
+/// integer count.
+pub fn shell_extrapolation(n: usize, features: f64) -> Result<(f64, f64)> {
+    if !features.is_finite() || !(1.0..=1e15).contains(&features) {
+        return Err(Error::invalid(
+            "number of features N",
+            format!("{features} must lie in 1..=1e15"),
+        ));
+    }
+    let nf = features.round() as u64;
+    let p = crate::symmetric::configuration(
+        n,
+        nf,
+        nf,
+        1,
+        &Loss::L2,
+        &Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        },
+    )?;
+    Ok((p.gain / nf as f64, p.intercept))
+}
+
+/// Settings of [`rows`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Compute the random-code baseline (costs one L-BFGS run per row).
+    pub random: bool,
+    /// L-BFGS iterations of the random-code baseline.
+    pub random_iters: u64,
+    /// Seed of the random codes.
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            random: true,
+            random_iters: 400,
+            seed: 0,
+        }
+    }
+}
+
+fn ratio(a: Option<f64>, b: f64) -> Option<f64> {
+    a.filter(|_| b != 0.0)
+        .map(|a| a / b)
+        .filter(|r| r.is_finite())
+}
+
+fn model_side(n: usize, features: usize, model: NeighbourModel) -> Result<ModelSide> {
+    let p = optimize_with(
+        n,
+        features as u64,
+        &Loss::L2,
+        &Options {
+            model,
+            ..Options::default()
+        },
+    )?;
+    Ok(side_of(&p))
+}
+
+fn side_of(p: &crate::gain::SymmetricPoint) -> ModelSide {
+    ModelSide {
+        theta: p.theta,
+        intercept: p.intercept,
+        gain: p.gain,
+        embed: p.embed,
+        multiplicity: p.multiplicity,
+        neighbours: p.neighbours,
+    }
+}
+
+/// One row from a trained model (L2, exact loss).
+pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
+    let r = &rec.report;
+    if r.loss_fn != "l2" {
+        return Err(Error::invalid(
+            "model",
+            format!("the large-n study compares L2 models, not {}", r.loss_fn),
+        ));
+    }
+    let trained = TrainedSide {
+        theta_min: r.theta_min_median,
+        intercept: r.intercept_median,
+        gain: r.gain,
+        embedded: r.embedded,
+        directions: r.directions,
+        converged: r.converged,
+    };
+    let kissing = model_side(r.n, r.features, NeighbourModel::Kissing)?;
+    let shell = model_side(r.n, r.features, NeighbourModel::Shell)?;
+    let welch = side_of(&configuration_at_theta(
+        r.n,
+        r.features as u64,
+        r.features as u64,
+        1,
+        welch_theta(r.n, r.features as f64),
+        &Loss::L2,
+        &Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        },
+    )?);
+    let at = match trained.theta_min {
+        Some(t) if r.directions >= 2 && r.embedded >= 2 => Some(side_of(&configuration_at_theta(
+            r.n,
+            r.features as u64,
+            r.embedded as u64,
+            1,
+            t,
+            &Loss::L2,
+            &Options {
+                model: NeighbourModel::Shell,
+                ..Options::default()
+            },
+        )?)),
+        _ => None,
+    };
+    let random = if s.random {
+        Some(random_code(r.n, r.features, s.seed, s.random_iters)?)
+    } else {
+        None
+    };
+    Ok(Row {
+        n: r.n,
+        features: r.features,
+        ratio_intercept_kissing: ratio(trained.intercept, kissing.intercept),
+        ratio_intercept_shell: ratio(trained.intercept, shell.intercept),
+        ratio_gain_kissing: ratio(Some(trained.gain), kissing.gain),
+        ratio_gain_shell: ratio(Some(trained.gain), shell.gain),
+        ratio_gain_random: random
+            .as_ref()
+            .and_then(|x| ratio(Some(trained.gain), x.gain)),
+        ratio_intercept_shell_trained_theta: at
+            .as_ref()
+            .and_then(|a| ratio(trained.intercept, a.intercept)),
+        ratio_gain_shell_trained_theta: at.as_ref().and_then(|a| ratio(Some(trained.gain), a.gain)),
+        shell_at_trained_theta: at,
+        shell_at_welch: welch,
+        trained,
+        kissing,
+        shell,
+        random,
+    })
+}
+
+/// The Welch angle: no `N` lines in `R^n` have all pairwise `|cos| < √((N − n)/(n (N − 1)))`
+/// (Welch 1974), so this is the largest possible minimal angle of a code whose pairs are
+/// judged by `|cos|`; `π/2` for `N ≤ n` (orthogonal directions).
+///
+/// # Formula
+///
+/// `θ_W = arccos √((N − n) / (n (N − 1)))`.
+pub fn welch_theta(n: usize, features: f64) -> f64 {
+    let nf = n as f64;
+    if features <= nf {
+        return std::f64::consts::FRAC_PI_2;
+    }
+    ((features - nf) / (nf * (features - 1.0))).sqrt().acos()
+}
+
+/// Rows of every record, by `(n, N)`.
+pub fn rows(records: &[SweepRecord], s: &Settings) -> Result<Vec<Row>> {
+    records.iter().map(|r| row(r, s)).collect()
+}
+
+/// `N` uniform random unit vectors in `R^n` (Gaussian, normalised; ChaCha8 seeded), column-major
+/// `n × N`.
+pub fn random_directions(n: usize, features: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut v = vec![0.0f64; n * features];
+    for p in v.chunks_mut(n) {
+        let mut s = 0.0;
+        for x in p.iter_mut() {
+            *x = rng.sample::<f64, _>(StandardNormal);
+            s += *x * *x;
+        }
+        let s = s.sqrt();
+        p.iter_mut().for_each(|x| *x /= s);
+    }
+    v
+}
+
+/// Cosines `cos_ij` (`i ≠ j`) of unit columns, row-major `N × N` (the diagonal is 1).
+fn gram(n: usize, features: usize, u: &[f64]) -> Vec<f64> {
+    let mut g = vec![1.0; features * features];
+    for i in 0..features {
+        for j in (i + 1)..features {
+            let c: f64 = u[i * n..(i + 1) * n]
+                .iter()
+                .zip(&u[j * n..(j + 1) * n])
+                .map(|(a, b)| a * b)
+                .sum();
+            g[i * features + j] = c;
+            g[j * features + i] = c;
+        }
+    }
+    g
+}
+
+/// The mean cross-term sum `(1/N) Σ_i Σ_{j≠i} (cos_ij − c)₊³ / (3 cos_ij)` of a code: the
+/// `A₁ − (1 − c)³/3` of [`crate::symmetric`]'s L2 formula when every feature has slope `k` and
+/// intercept `c` (each pair fires once `cos_ij > c`).
+pub fn mean_cross_sum(features: usize, cos: &[f64], c: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..features {
+        for j in 0..features {
+            let g = cos[i * features + j];
+            if i != j && g > c {
+                s += (g - c).powi(3) / (3.0 * g);
+            }
+        }
+    }
+    s / features as f64
+}
+
+/// Common slope and intercept for a code with cosines `cos`: `(gain, c, k)`.
+///
+/// # Formula
+///
+/// With slope `k` and intercept `c` for every feature, the L2 loss per feature is
+/// `1/3 − 2kB + k²A` (the symmetric model's form with the actual pairs), `B = (1−c)²(2+c)/6`,
+/// `A = (1−c)³/3 + mean_cross_sum(c)`; so `k* = B/A`, gain `N B²/A`, maximised over
+/// `c ∈ [0, 1)` by [`argmin_1d`] (grid of 41 and Brent).
+fn common_optimum(features: usize, cos: &[f64]) -> Result<(f64, f64, f64)> {
+    #[derive(Clone, Copy)]
+    struct P<'a> {
+        nf: usize,
+        cos: &'a [f64],
+    }
+    impl P<'_> {
+        fn at(&self, c: f64) -> (f64, f64) {
+            let omc = 1.0 - c;
+            let b = omc * omc * (2.0 + c) / 6.0;
+            let a = omc.powi(3) / 3.0 + mean_cross_sum(self.nf, self.cos, c);
+            (b * b / a, b / a)
+        }
+    }
+    impl CostFunction for P<'_> {
+        type Param = f64;
+        type Output = f64;
+        fn cost(&self, c: &f64) -> std::result::Result<f64, argmin::core::Error> {
+            Ok(-self.at(*c).0)
+        }
+    }
+    let p = P { nf: features, cos };
+    let (c, _) = argmin_1d(p, 0.0, 0.99, 41)?;
+    let c = c.clamp(0.0, 0.99);
+    let (g, k) = p.at(c);
+    Ok((g * features as f64, c, k))
+}
+
+/// L-BFGS over per-feature amplitude `a_i` and bias root `β_i` (`W_i = a_i u_i`,
+/// `b_i = −β_i²`) with the directions `u_i` fixed.
+struct FixedDirections<'a> {
+    n: usize,
+    features: usize,
+    u: &'a [f64],
+}
+
+impl FixedDirections<'_> {
+    fn model(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (n, nf) = (self.n, self.features);
+        let mut w = vec![0.0; n * nf];
+        for i in 0..nf {
+            for d in 0..n {
+                w[i * n + d] = x[i] * self.u[i * n + d];
+            }
+        }
+        let b = x[nf..].iter().map(|t| -t * t).collect();
+        (w, b)
+    }
+}
+
+impl CostFunction for FixedDirections<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        let (w, b) = self.model(x);
+        Ok(crate::toy::exact::eval(self.n, &w, &b, &Loss::L2, None))
+    }
+}
+
+impl Gradient for FixedDirections<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, x: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        let (n, nf) = (self.n, self.features);
+        let (w, b) = self.model(x);
+        let mut gw = vec![0.0; n * nf];
+        let mut gb = vec![0.0; nf];
+        crate::toy::exact::eval(n, &w, &b, &Loss::L2, Some((&mut gw, &mut gb)));
+        let mut g = vec![0.0; 2 * nf];
+        for i in 0..nf {
+            // ∂L/∂a_i = u_i · ∂L/∂W_i; ∂L/∂β_i = ∂L/∂b_i · (−2β_i).
+            g[i] = (0..n).map(|d| gw[i * n + d] * self.u[i * n + d]).sum();
+            g[nf + i] = -2.0 * x[nf + i] * gb[i];
+        }
+        Ok(g)
+    }
+}
+
+/// The random-code baseline: `N` random directions in `R^n` (seed `seed`), slopes and biases
+/// optimised on the exact L2 loss.
+///
+/// # Formula
+///
+/// Start from the best common slope and intercept ([`common_optimum`]), then L-BFGS
+/// (`iters` iterations at most) over the `2N` per-feature amplitudes and bias roots with the
+/// directions fixed. Gain `(1/3 − L)·N`; the per-feature gain is never below the common one
+/// (the start is kept if L-BFGS does not improve it).
+pub fn random_code(n: usize, features: usize, seed: u64, iters: u64) -> Result<RandomCode> {
+    if n < 2 || features < 2 {
+        return Err(Error::invalid("random code", "needs n ≥ 2 and N ≥ 2"));
+    }
+    let u = random_directions(n, features, seed);
+    let cos = gram(n, features, &u);
+    let (gain_common, c, k) = common_optimum(features, &cos)?;
+    let mut x = vec![k.sqrt(); features];
+    x.extend(std::iter::repeat((k * c).sqrt()).take(features));
+    let problem = FixedDirections { n, features, u: &u };
+    let start = problem
+        .cost(&x)
+        .map_err(|e| Error::Numerical(e.to_string()))?;
+    let ls = MoreThuenteLineSearch::new()
+        .with_bounds(f64::EPSILON.sqrt(), 1e4)
+        .map_err(|e| Error::Numerical(e.to_string()))?;
+    let solver = LBFGS::new(ls, 10)
+        .with_tolerance_grad(1e-12)
+        .and_then(|s| s.with_tolerance_cost(1e-16))
+        .map_err(|e| Error::Numerical(e.to_string()))?;
+    let mut loss = start;
+    if iters > 0 {
+        let res = Executor::new(problem, solver)
+            .configure(|s| s.param(x.clone()).max_iters(iters))
+            .run();
+        if let Ok(res) = res {
+            let st = res.state();
+            if st.get_best_cost() < loss {
+                if let Some(p) = st.get_best_param() {
+                    x = p.clone();
+                    loss = st.get_best_cost();
+                }
+            }
+        }
+    }
+    let mut intercepts = Vec::new();
+    for i in 0..features {
+        let (kk, b) = (x[i] * x[i], -x[features + i] * x[features + i]);
+        if kk + b > 0.0 {
+            intercepts.push(-b / kk);
+        }
+    }
+    intercepts.sort_by(f64::total_cmp);
+    let mut nearest: Vec<f64> = (0..features)
+        .map(|i| {
+            (0..features)
+                .filter(|&j| j != i)
+                .map(|j| cos[i * features + j])
+                .fold(-1.0, f64::max)
+                .clamp(-1.0, 1.0)
+                .acos()
+        })
+        .collect();
+    nearest.sort_by(f64::total_cmp);
+    Ok(RandomCode {
+        gain: (1.0 / 3.0 - loss) * features as f64,
+        gain_common,
+        intercept: quantile(&intercepts, 0.5),
+        theta_min: quantile(&nearest, 0.5).unwrap_or(f64::NAN),
+        embedded: intercepts.len(),
+        seed,
+    })
+}
+
+fn f3(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:.3}"))
+}
+
+/// The comparison table (markdown): per `(n, N)`, trained against both models and the random
+/// code, with the ratios trained / model.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| n | N | trained θ_min | shell θ | trained c | kissing c | shell c | c / kissing | c / shell | trained gain | kissing gain | shell gain | random gain | gain / kissing | gain / shell | gain / random |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
+            r.n,
+            r.features,
+            f3(r.trained.theta_min),
+            r.shell.theta,
+            f3(r.trained.intercept),
+            r.kissing.intercept,
+            r.shell.intercept,
+            f3(r.ratio_intercept_kissing),
+            f3(r.ratio_intercept_shell),
+            r.trained.gain,
+            r.kissing.gain,
+            r.shell.gain,
+            r.random.as_ref().map_or_else(|| "–".into(), |x| format!("{:.1}", x.gain)),
+            f3(r.ratio_gain_kissing),
+            f3(r.ratio_gain_shell),
+            f3(r.ratio_gain_random),
+        ));
+    }
+    s
+}
+
+/// Largest `|ratio − 1|` of a column over rows at `n ≥ min_n` (null if none).
+pub fn worst(rows: &[Row], min_n: usize, pick: impl Fn(&Row) -> Option<f64>) -> Option<f64> {
+    rows.iter()
+        .filter(|r| r.n >= min_n)
+        .filter_map(&pick)
+        .map(|x| (x - 1.0).abs())
+        .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
+}
+
+/// The report section: the table, the worst deviations of each model, and the commands.
+pub fn markdown_section(r: &LargeDim) -> String {
+    let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{:.1} %", 100.0 * v));
+    let min_n = 16;
+    let mut s = String::from("## Large n: the symmetric theory against training\n\n");
+    s.push_str(
+        "Trained models (exact loss, L2) beside the two neighbour models of the symmetric theory \
+         (`kissing`: K neighbours at θ, K the kissing number of d = n − 1; `shell`: a shell at θ \
+         holding what the uniform density puts below θ, the uniform density beyond) and a random \
+         code (directions drawn uniformly, slopes and biases optimised per feature). \
+         θ is the law's at the model's optimal D; c is the intercept.\n\n",
+    );
+    s.push_str(&table(&r.rows));
+    s.push_str(&format!(
+        "\nLargest deviation at n ≥ {min_n}: intercept {} (kissing) and {} (shell); gain {} \
+         (kissing) and {} (shell).\n\n",
+        pct(worst(&r.rows, min_n, |x| x.ratio_intercept_kissing)),
+        pct(worst(&r.rows, min_n, |x| x.ratio_intercept_shell)),
+        pct(worst(&r.rows, min_n, |x| x.ratio_gain_kissing)),
+        pct(worst(&r.rows, min_n, |x| x.ratio_gain_shell)),
+    ));
+    s.push_str(&format!(
+        "Sweep: `{}`\n\nTable: `{}`\n",
+        r.sweep_command, r.command
+    ));
+    s
+}
+
+/// The measured error of a neighbour model at the largest `n` of a study: `(n, largest
+/// |intercept ratio − 1|, largest |gain ratio − 1|)` over the rows at that `n`.
+pub fn error_at_largest_n(r: &LargeDim, model: NeighbourModel) -> Option<(usize, f64, f64)> {
+    let n = r.rows.iter().map(|x| x.n).max()?;
+    type Pick = fn(&Row) -> Option<f64>;
+    let (ci, cg): (Pick, Pick) = match model {
+        NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
+        NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
+    };
+    let at: Vec<Row> = r.rows.iter().filter(|x| x.n == n).cloned().collect();
+    Some((n, worst(&at, n, ci)?, worst(&at, n, cg)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prec::assert_close;
+
+    /// The per-feature optimum of a random code gains at least the common optimum, and the
+    /// common optimum's gain is what the exact loss gives at that (k, c).
+    #[test]
+    fn random_code_per_feature_beats_common() {
+        let (n, nf) = (8, 48);
+        let r = random_code(n, nf, 3, 200).unwrap();
+        assert!(r.gain >= r.gain_common * (1.0 - 1e-12), "{r:?}");
+        let u = random_directions(n, nf, 3);
+        let cos = gram(n, nf, &u);
+        let (g, c, k) = common_optimum(nf, &cos).unwrap();
+        let w: Vec<f64> = u.iter().map(|x| x * k.sqrt()).collect();
+        let b = vec![-k * c; nf];
+        let l = crate::toy::exact::eval(n, &w, &b, &Loss::L2, None);
+        assert_close(g, (1.0 / 3.0 - l) * nf as f64, 1e-9);
+        // Orthogonal directions (n ≥ N) cannot interfere: every feature gains 1/3.
+        let r = random_code(64, 2, 0, 0).unwrap();
+        assert!(r.gain <= 2.0 / 3.0 + 1e-12 && r.gain > 0.6, "{r:?}");
+    }
+
+    /// The gradient of the fixed-direction problem against central differences.
+    #[test]
+    fn fixed_direction_gradient_matches_finite_differences() {
+        let (n, nf) = (5, 7);
+        let u = random_directions(n, nf, 1);
+        let p = FixedDirections {
+            n,
+            features: nf,
+            u: &u,
+        };
+        let x: Vec<f64> = (0..2 * nf).map(|i| 0.6 + 0.05 * i as f64).collect();
+        let g = p.gradient(&x).unwrap();
+        for i in 0..2 * nf {
+            let h = 1e-6;
+            let (mut a, mut b) = (x.clone(), x.clone());
+            a[i] += h;
+            b[i] -= h;
+            let fd = (p.cost(&a).unwrap() - p.cost(&b).unwrap()) / (2.0 * h);
+            assert!((fd - g[i]).abs() < 1e-7, "{i}: {fd} vs {}", g[i]);
+        }
+    }
+
+    /// Welch: the simplex (N = n + 1, |cos| = 1/n) meets it; N ≤ n gives π/2; E8's roots up to
+    /// sign (120 lines in R^8, largest |cos| 1/2) respect it.
+    #[test]
+    fn welch_angle_closed_forms() {
+        for n in [3usize, 8, 100] {
+            assert_close(welch_theta(n, n as f64 + 1.0).cos(), 1.0 / n as f64, 1e-12);
+            assert_eq!(welch_theta(n, n as f64), std::f64::consts::FRAC_PI_2);
+        }
+        assert!(welch_theta(8, 120.0).cos() <= 0.5);
+    }
+}
