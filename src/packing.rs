@@ -293,7 +293,7 @@ pub const LEVENSHTEIN_MAX_D: usize = 100_000;
 /// * lower: the larger of `τ_32 + 2(d − 32)` (a kissing configuration in `R^{d−1}` plus
 ///   `±e_d`, which are at 90° to it, gives `τ_d ≥ τ_{d−1} + 2`) and the greedy bound
 ///   `τ_d = A(d, π/3) ≥ 1/μ(π/3)` ([`crate::random_codes::ln_capacity_greedy`]);
-/// * upper: Levenshtein's `L(d, ½)` ([`crate::codes::ln_levenshtein_bound`]) for
+/// * upper: Levenshtein's `L(d, ½)` ([`crate::bounds::ln_levenshtein_bound`]) for
 ///   `d ≤` [`LEVENSHTEIN_MAX_D`].
 ///
 /// Integers are rounded safely: `⌊x (1 − 10^{−9})⌋` for the lower figure, `⌊x (1 + 10^{−9})⌋`
@@ -319,7 +319,7 @@ pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
     let ln_greedy = crate::random_codes::ln_capacity_greedy(d, PI / 3.0)?;
     let ln_lower = ln_step.max(ln_greedy);
     let ln_upper = if d <= LEVENSHTEIN_MAX_D {
-        Some(crate::codes::ln_levenshtein_bound(d, 0.5)?)
+        Some(crate::bounds::ln_levenshtein_bound(d, 0.5)?)
     } else {
         None
     };

@@ -241,8 +241,11 @@ pub struct ClaimVerdict {
     pub convention: Convention,
     /// Loss family.
     pub loss_fn: String,
-    /// Whether it holds for every checked dimension it speaks about.
-    pub holds: bool,
+    /// Whether it holds for every checked dimension it speaks about (null when no dimension it
+    /// speaks about was checked).
+    pub holds: Option<bool>,
+    /// `holds`, `does not hold`, or `untested` (no checked dimension above the threshold).
+    pub verdict: &'static str,
     /// Dimensions the claim speaks about that were checked.
     pub dims_checked: Vec<usize>,
     /// Those among them where it fails.
@@ -338,7 +341,12 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
                 claim: claim.to_string(),
                 convention: conv,
                 loss_fn: loss.to_string(),
-                holds: !checked.is_empty() && bad.is_empty(),
+                holds: (!checked.is_empty()).then_some(bad.is_empty()),
+                verdict: match (checked.is_empty(), bad.is_empty()) {
+                    (true, _) => "untested",
+                    (false, true) => "holds",
+                    (false, false) => "does not hold",
+                },
                 dims_checked: checked,
                 counterexamples: bad,
                 below_threshold_violations: below,
@@ -452,8 +460,20 @@ mod tests {
         assert_eq!(v[2].holds_from_n, Some(3));
         assert_eq!(v[3].holds_from_n, Some(6));
         for x in &v {
-            assert_eq!(x.holds, x.counterexamples.is_empty());
+            assert_eq!(x.holds, Some(x.counterexamples.is_empty()));
         }
+        // No checked dimension above a claim's threshold: untested, never a failure.
+        let v = check_claims(&[4], &Loss::L2, 10_000, 8, ThetaLaw::SmallAngle).unwrap();
+        assert_eq!(v[2].dims_checked, Vec::<usize>::new());
+        assert_eq!((v[2].holds, v[2].verdict), (None, "untested"));
+        assert_eq!(
+            v[0].verdict,
+            if v[0].counterexamples.is_empty() {
+                "holds"
+            } else {
+                "does not hold"
+            }
+        );
     }
 
     #[test]

@@ -372,8 +372,11 @@ pub struct GainSeries {
     pub n: usize,
     /// `(N, trained gain)` ordered by N.
     pub points: Vec<(usize, f64)>,
-    /// `(N, gain of the symmetric finite-neighbour optimum)`, if computed.
+    /// `(N, gain of the symmetric finite-neighbour optimum)`, an estimate at the law's θ, if
+    /// computed.
     pub optimum: Vec<(usize, f64)>,
+    /// `(N, gain of the symmetric model at the trained median θ_min)`, if computed.
+    pub optimum_trained_theta: Vec<(usize, f64)>,
 }
 
 /// Indices of points whose gain is below that of a model with fewer features (the note's

@@ -227,20 +227,7 @@ fn draw_responses<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Median of finite values (`None` if there are none).
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let k = v.len();
-    Some(if k % 2 == 1 {
-        v[k / 2]
-    } else {
-        0.5 * (v[k / 2 - 1] + v[k / 2])
-    })
-}
+pub use crate::stats::median;
 
 /// One model of the `intercept` figure.
 #[derive(Debug, Clone)]
