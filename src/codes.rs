@@ -10,7 +10,7 @@
 //! | regular polygon | 2 | `D` | `2π/D` | proven (trivial) |
 //! | simplex | `n` | `n+1` | `arccos(−1/n)` | proven: Rankin (1955) simplex bound |
 //! | cross-polytope | `n` | `2n` | `π/2` | proven: Rankin (1955) orthoplex bound |
-//! | 24-cell (D4 roots) | 4 | 24 | `π/3` | best known (kissing configuration; 25 points at `π/3` are impossible, Musin 2008) |
+//! | 24-cell (D4 roots) | 4 | 24 | `π/3` | proven: the unique optimal kissing configuration in R⁴ and an optimal 24-point code (de Laat–Leijenhorst–de Muinck Keizer 2024, arXiv:2404.18794; 25 points at `π/3` are impossible, Musin 2008) |
 //! | 600-cell | 4 | 120 | `π/5` | proven (Andreev 1999, as recalled; the LP bound alone gives 121.67, `bounds.md` §5) |
 //! | E8 roots | 8 | 240 | `π/3` | proven: Levenshtein's bound `L(8, 1/2) = 240` is sharp (Levenshtein 1979; Odlyzko–Sloane 1979) |
 //! | Tammes table | 3 | 2..24 | `data/tammes.csv` | proven for `N ≤ 14` and 24, best known otherwise |
@@ -119,9 +119,12 @@ pub fn known_codes(n: usize) -> Result<Vec<Code>> {
                 "24-cell (D4 roots)",
                 24,
                 PI / 3.0,
-                Status::BestKnown,
-                "kissing configuration, optimal as a pi/3 code (Musin 2008, Ann. Math. 168); \
-                 optimality as a 24-point code is open",
+                Status::Proven,
+                "the unique optimal kissing configuration in R^4, hence an optimal 24-point \
+                 spherical code: any 24 points at angles >= pi/3 are the 24-cell, whose minimal \
+                 angle is pi/3 (de Laat, Leijenhorst, de Muinck Keizer 2024, Optimality and \
+                 uniqueness of the D4 root system, arXiv:2404.18794; kissing number 24: Musin \
+                 2008, Ann. Math. 168)",
             ));
             out.push(code(
                 4,

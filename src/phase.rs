@@ -359,6 +359,91 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
     out
 }
 
+/// One row of `superpose phase`: the closed-form phase of one n in one convention beside the
+/// finite-neighbour model's phase points (`symmetric::neighbour_phase`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseRow {
+    /// Model dimension.
+    pub n: usize,
+    /// First N (all embedded) at which multiplicity 2 beats 1; null if none.
+    pub transition_features: Option<u64>,
+    /// Convention.
+    pub convention: Convention,
+    /// Loss family.
+    pub loss_fn: String,
+    /// First E at which the non-degenerate closed-form gain falls; null if never.
+    pub gain_peak_features: Option<u64>,
+    /// First N at which any multiplicity 2..=M beats 1 (all embedded).
+    pub degenerate_features: Option<u64>,
+    /// The winning multiplicity there.
+    pub degenerate_multiplicity: Option<u64>,
+    /// Limit of the closed-form searches.
+    pub max_features: u64,
+    /// Finite-neighbour model: first N at which the optimal E is below N.
+    pub embed_drop_features: Option<u64>,
+    /// Finite-neighbour model: first N at which the optimal multiplicity exceeds 1.
+    pub multiplicity_rise_features: Option<u64>,
+    /// K used by the finite-neighbour model.
+    pub neighbours: Option<f64>,
+    /// Limit of the finite-neighbour scan.
+    pub neighbour_max_features: u64,
+}
+
+/// The rows of `superpose phase`: per n, the finite-neighbour scan up to
+/// `neighbour_max_features` (0 skips it; `neighbours` overrides K), then one row per
+/// convention.
+#[allow(clippy::too_many_arguments)]
+pub fn phase_rows(
+    dims: &[usize],
+    conventions: &[Convention],
+    loss: &Loss,
+    max_features: u64,
+    max_multiplicity: u64,
+    law: ThetaLaw,
+    neighbours: Option<f64>,
+    neighbour_max_features: u64,
+) -> Result<Vec<PhaseRow>> {
+    use crate::symmetric::{default_neighbours, neighbour_phase, Options};
+    let mut rows = Vec::new();
+    for &n in dims {
+        let o = Options {
+            neighbours,
+            max_multiplicity,
+            law,
+        };
+        let (np, k) = if neighbour_max_features > 0 {
+            let k = match neighbours {
+                Some(k) => k,
+                None => default_neighbours(n)?.value,
+            };
+            (
+                Some(neighbour_phase(n, loss, &o, neighbour_max_features)?),
+                Some(k),
+            )
+        } else {
+            (None, None)
+        };
+        for &conv in conventions {
+            let p = dim_phase(n, conv, loss, max_features, max_multiplicity, law)?;
+            rows.push(PhaseRow {
+                n,
+                transition_features: p.transition_features,
+                convention: conv,
+                loss_fn: p.loss_fn,
+                gain_peak_features: p.gain_peak_features,
+                degenerate_features: p.degenerate_features,
+                degenerate_multiplicity: p.degenerate_multiplicity,
+                max_features: p.max_features,
+                embed_drop_features: np.and_then(|x| x.embed_drop_features),
+                multiplicity_rise_features: np.and_then(|x| x.multiplicity_rise_features),
+                neighbours: k,
+                neighbour_max_features,
+            });
+        }
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -626,13 +626,15 @@ pub fn claim6(ms: &[ModelFacts]) -> Claim {
     let top = el.iter().map(|m| m.n).max();
     let gaps: Vec<f64> = el
         .iter()
-        .filter(|m| Some(m.n) == top && m.n >= 8)
+        .filter(|m| Some(m.n) == top && m.n >= 8 && m.cos_theta_min_median >= 0.1)
         .map(|m| m.cos_theta_min_median - m.intercept_median)
         .collect();
     let lo = quantile_of(&gaps, 0.0);
     b.test(
-        "n = 8: cos θ_min − intercept ≥ 0.02 in every model (visibly below)",
-        "stated reason: 0.02 is 2 % of the intercept figure's axis, about the width of a marker",
+        "n = 8: cos θ_min − intercept ≥ 0.02 in every model with cos θ_min ≥ 0.1 (visibly below)",
+        "stated reason: 0.02 is 2 % of the intercept figure's axis, about the width of a marker; \
+         models with nearly orthogonal directions (cos θ_min < 0.1, N ≲ 2n) are left out, since \
+         there no neighbour fires and the intercept is not pinned below cos θ_min",
         format!(
             "{} models, smallest gap {}",
             gaps.len(),

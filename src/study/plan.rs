@@ -298,7 +298,8 @@ pub struct Plan {
 
 impl Plan {
     /// The note's sweep: n ∈ {2, 3, 4, 6, 8}, N ∈ {4, 8, …, 1024}; Huber n = 2,
-    /// N ∈ {16, 64, 256}, δ ∈ {1, 0.9, …, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02}, and Huber n = 3, 4,
+    /// N ∈ {16, 64, 256}, δ ∈ {1, 0.99, 0.97, 0.95, 0.92, 0.9, 0.8, …, 0.5, 0.3, 0.2, 0.1, 0.05,
+    /// 0.02} (dense near 1, where the 2-D packing changes), and Huber n = 3, 4,
     /// N ∈ {64, 256}, δ ∈ {1, 0.7, 0.5, 0.3, 0.1, 0.02}.
     ///
     /// The 2-D sweep starts from the degenerate packing the note's Huber figure starts from; in
@@ -318,7 +319,10 @@ impl Plan {
                 HuberPlan {
                     n: 2,
                     features: vec![16, 64, 256],
-                    deltas: vec![1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02],
+                    deltas: vec![
+                        1.0, 0.99, 0.97, 0.95, 0.92, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3, 0.2, 0.1, 0.05,
+                        0.02,
+                    ],
                 },
                 HuberPlan {
                     n: 3,
