@@ -19,7 +19,10 @@ fn rows(claims: &Value) -> String {
                 cr.len(),
             ),
             None => {
-                let p = c["measured"]["criteria_passed"].as_array().cloned().unwrap_or_default();
+                let p = c["measured"]["criteria_passed"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let k = p.iter().filter(|x| x.as_bool() == Some(true)).count();
                 (k, p.len(), p.len())
             }
@@ -48,7 +51,9 @@ fn readme_verdict_table_matches_docs_claims() {
             .unwrap();
     let readme_path = root.join("README.md");
     let readme = std::fs::read_to_string(&readme_path).unwrap();
-    let start = readme.find(MARK).expect("README has the verdict table marker");
+    let start = readme
+        .find(MARK)
+        .expect("README has the verdict table marker");
     let header_end = readme[start..]
         .match_indices('\n')
         .nth(2)

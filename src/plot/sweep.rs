@@ -589,37 +589,16 @@ impl Figure for GainFig {
             .flat_map(|s| s.1.iter().map(|p| p.1))
             .fold(1.0, f64::min);
         let (b0, b1) = ((lo - 0.15 * (1.0 - lo)).min(0.995), 1.002);
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption("(b) trained gain / best gain at any N' ≤ N", font(19))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((x0..x1).log_scale().base(2.0), b0..b1)
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GREY.mix(0.25))
-            .x_desc("number of features N")
-            .y_desc("g(N) / max g(N' ≤ N)")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.3}"))
-            .label_style(font(15))
-            .axis_desc_style(font(18))
-            .draw()
-            .map_err(de)?;
-        for (n, pts) in &ob {
-            let c = color_for_n(*n);
-            chart
-                .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-                .map_err(de)?
-                .label(format!("n = {n}"))
-                .legend(legend_line(c));
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
-                .map_err(de)?;
-        }
-        legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+        ratio_panel(
+            &panels[1],
+            "(b) trained gain / best gain at any N' ≤ N",
+            "g(N) / max g(N' ≤ N)",
+            (x0, x1),
+            (b0, b1),
+            &ob,
+            &[],
+            SeriesLabelPosition::LowerLeft,
+        )?;
 
         // (c) trained gain over the symmetric estimate (law's θ, dashed) and the symmetric model
         // at the trained θ (solid).
@@ -640,46 +619,81 @@ impl Figure for GainFig {
         } else {
             (0.9, 1.1)
         };
-        let mut chart = ChartBuilder::on(&panels[2])
-            .caption("(c) trained gain / symmetric model", font(19))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d((x0..x1).log_scale().base(2.0), c0..c1)
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GREY.mix(0.25))
-            .x_desc("number of features N")
-            .y_desc("trained / symmetric gain")
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style(font(15))
-            .axis_desc_style(font(18))
-            .draw()
-            .map_err(de)?;
-        chart
-            .draw_series(LineSeries::new([(x0, 1.0), (x1, 1.0)], BLACK.mix(0.5)))
-            .map_err(de)?;
-        for ((n, a), (_, b)) in law.iter().zip(&own) {
+        ratio_panel(
+            &panels[2],
+            "(c) trained gain / symmetric model",
+            "trained / symmetric gain",
+            (x0, x1),
+            (c0, c1),
+            &own,
+            &law,
+            SeriesLabelPosition::UpperLeft,
+        )
+    }
+}
+
+type Lines = [(usize, Vec<(f64, f64)>)];
+
+/// A ratio panel of the gain figure: log₂ N against a linear ratio, a reference line at 1, per n
+/// one solid line with markers (`solid`) and optionally one dashed line (`dashed`; then the
+/// legend says which is which: the symmetric estimate at the law's θ dashed, at the trained θ
+/// solid).
+#[allow(clippy::too_many_arguments)]
+fn ratio_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    y_desc: &str,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    solid: &Lines,
+    dashed: &Lines,
+    pos: SeriesLabelPosition,
+) -> Result<()> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, font(19))
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0..x1).log_scale().base(2.0), y0..y1)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GREY.mix(0.25))
+        .x_desc("number of features N")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| format!("{v:.3}"))
+        .label_style(font(15))
+        .axis_desc_style(font(18))
+        .draw()
+        .map_err(de)?;
+    chart
+        .draw_series(LineSeries::new([(x0, 1.0), (x1, 1.0)], BLACK.mix(0.5)))
+        .map_err(de)?;
+    for (n, a) in dashed {
+        if !a.is_empty() {
             let c = color_for_n(*n);
-            if !a.is_empty() {
-                chart
-                    .draw_series(DashedLineSeries::new(a.clone(), 7, 5, c.stroke_width(2)))
-                    .map_err(de)?;
-            }
-            if !b.is_empty() {
-                chart
-                    .draw_series(LineSeries::new(b.clone(), c.stroke_width(3)))
-                    .map_err(de)?
-                    .label(format!("n = {n}"))
-                    .legend(legend_line(c));
-                chart
-                    .draw_series(b.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(de)?;
-            }
+            chart
+                .draw_series(DashedLineSeries::new(a.clone(), 7, 5, c.stroke_width(2)))
+                .map_err(de)?;
         }
+    }
+    for (n, b) in solid {
+        if b.is_empty() {
+            continue;
+        }
+        let c = color_for_n(*n);
+        chart
+            .draw_series(LineSeries::new(b.clone(), c.stroke_width(3)))
+            .map_err(de)?
+            .label(format!("n = {n}"))
+            .legend(legend_line(c));
+        chart
+            .draw_series(b.iter().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(de)?;
+    }
+    if !dashed.is_empty() {
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(de)?
@@ -690,9 +704,8 @@ impl Figure for GainFig {
             .map_err(de)?
             .label("solid: at the trained θ_min")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(3)));
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-        Ok(())
     }
+    legend(&mut chart, pos)
 }
 
 /// One model of the Huber δ sweep.
