@@ -39,8 +39,9 @@ use crate::loss::Loss;
 
 /// Default upper limit of the searches.
 pub const DEFAULT_MAX_FEATURES: u64 = 1_000_000_000;
-/// Default largest multiplicity tried in the degeneracy claim.
-pub const DEFAULT_MAX_MULTIPLICITY: u64 = 16;
+/// Default largest multiplicity tried in the degeneracy claim: the one default of the crate,
+/// shared with the finite-neighbour search.
+pub use crate::symmetric::DEFAULT_MAX_MULTIPLICITY;
 /// Integers below this are scanned one by one.
 const EXACT_SCAN: u64 = 512;
 /// Ratio of the geometric grid beyond [`EXACT_SCAN`].
