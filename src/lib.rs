@@ -22,6 +22,8 @@
 //!
 //! ## Modules
 //!
+//! * [`analyze`] — models trained elsewhere (JSON, .npy, .npz, safetensors): geometry, toy-model
+//!   diagnostics and the theory at their (n, N); SAE scale by blocked products.
 //! * [`sphere`] — `V_d`, `S_{n−1}`, the uniform angle density, in log space.
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
@@ -41,6 +43,7 @@
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
 
+pub mod analyze;
 pub mod bounds;
 pub mod codes;
 pub mod error;

@@ -1,5 +1,6 @@
 //! The README's example outputs are real: every `$ superpose …` line in a README code block is
-//! run (through `sh`, with the built binary first on `PATH`, in a scratch folder, in README
+//! run (through `sh`, with the built binary first on `PATH`, in a scratch folder holding a copy
+//! of `examples/models/`, in README
 //! order) and its output must match the lines shown below it — strings exactly, numbers to a
 //! relative 1e-6 (training is deterministic for a seed, but the last digits of a float may
 //! depend on the machine's summation order).
@@ -74,6 +75,16 @@ fn readme_examples_print_what_the_readme_shows() {
         std::env::var("PATH").unwrap_or_default()
     );
     let scratch = tempfile::tempdir().unwrap();
+    // The committed example models, at the paths the README uses (relative to the repository).
+    let models = root.join("examples/models");
+    if models.is_dir() {
+        let dst = scratch.path().join("examples/models");
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in std::fs::read_dir(&models).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
     let update = std::env::var_os("UPDATE_README").is_some();
     let mut updated = readme.clone();
     for ex in exs {

@@ -3,6 +3,7 @@
 //! The library knows nothing of argv; each subcommand validates its flags, calls the library and
 //! hands rows to [`output::emit`].
 
+pub mod analyze;
 pub mod extrapolate;
 pub mod figures;
 pub mod gain;
@@ -57,6 +58,9 @@ pub enum Command {
     Sweep(train::SweepArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
+    /// Diagnostics of a model trained elsewhere (JSON, .npy, .npz, safetensors; W as n × N or
+    /// N × n; b optional), with the theory at its (n, N).
+    Analyze(analyze::AnalyzeArgs),
     /// Theory beside simulation per (n, N): θ_min, intercept, gain, multiplicity, with ratios.
     Compare(figures::CompareArgs),
     /// The note, reproduced: the sweep, every figure, and a report that checks each claim.
@@ -79,6 +83,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Train(a) => train::train(&a, f, out),
         Command::Sweep(a) => train::sweep(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
+        Command::Analyze(a) => analyze::analyze(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),
         Command::Reproduce(a) => figures::reproduce_cmd(&a, f, out),
     }

@@ -229,6 +229,13 @@ pub struct TrainReport {
     pub loss_stderr: f64,
     /// Seed.
     pub seed: u64,
+    /// Mean feature dimensionality `D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²` over all features (dead ones
+    /// count 0; Toy Models of Superposition; [`crate::analyze::geometry::dimensionality`]).
+    #[serde(default)]
+    pub feature_dimensionality: f64,
+    /// Mean interference `Σ_{j≠i} (Ŵ_i·W_j)²` over all features.
+    #[serde(default)]
+    pub interference_mean: f64,
 }
 
 /// A trained model with its report and diagnostics.
@@ -294,6 +301,7 @@ pub fn train_with_cache(
     let diagnostics = Diagnostics::of(&model);
     let s = diagnostics.summary();
     let nf = cfg.features as f64;
+    let (dims, interference) = crate::analyze::geometry::dimensionality(&model.w);
     let report = TrainReport {
         n: cfg.n,
         features: cfg.features,
@@ -317,6 +325,8 @@ pub fn train_with_cache(
         gain_unlifted: unlifted.map(|u| (l0 - u) * nf),
         loss_stderr: stderr,
         seed: cfg.seed,
+        feature_dimensionality: dims.iter().sum::<f64>() / nf,
+        interference_mean: interference.iter().sum::<f64>() / nf,
     };
     if !report.loss.is_finite() || !report.gain.is_finite() {
         return Err(Error::Numerical(
