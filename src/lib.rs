@@ -42,6 +42,8 @@
 //! * [`symmetric`] — finite-neighbour symmetric configurations searched with argmin.
 //! * [`loss`] — loss families (L2, Huber, L1, saturating Gauss) and their response integrals.
 //! * [`toy`] — the toy model: exact sparse-limit loss and gradient, trainers, diagnostics, sweeps.
+//! * [`sparsity`] — finite-sparsity phase diagrams and where the sparse limit stops holding.
+//! * [`scaling`] — loss versus n over feature-frequency exponents and weight decays.
 
 pub mod analyze;
 pub mod bounds;
@@ -54,6 +56,8 @@ pub mod phase;
 pub mod plot;
 pub mod prec;
 pub mod random_codes;
+pub mod scaling;
+pub mod sparsity;
 pub mod sphere;
 pub mod stats;
 pub mod study;

@@ -8,7 +8,9 @@ pub mod extrapolate;
 pub mod figures;
 pub mod gain;
 pub mod list;
+pub mod merge;
 pub mod output;
+pub mod scaling;
 pub mod theory;
 pub mod train;
 
@@ -56,6 +58,10 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Train a grid of toy models in parallel into DIR (resumable).
     Sweep(train::SweepArgs),
+    /// One sweep folder from the folders of its shards (`sweep --shard`).
+    Merge(merge::MergeArgs),
+    /// Loss versus n at fixed N and the fitted exponent per (α, weight decay).
+    Scaling(scaling::ScalingArgs),
     /// One figure of the note, PNG or SVG by the file extension.
     Plot(figures::PlotArgs),
     /// Diagnostics of a model trained elsewhere (JSON, .npy, .npz, safetensors; W as n × N or
@@ -82,6 +88,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Optimize(a) => gain::optimize(&a, f, out),
         Command::Train(a) => train::train(&a, f, out),
         Command::Sweep(a) => train::sweep(&a, f, out),
+        Command::Merge(a) => merge::merge(&a, f, out),
+        Command::Scaling(a) => scaling::scaling(&a, f, out),
         Command::Plot(a) => figures::plot(&a, f, out),
         Command::Analyze(a) => analyze::analyze(&a, f, out),
         Command::Compare(a) => figures::compare(&a, f, out),

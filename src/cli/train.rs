@@ -12,6 +12,7 @@ use super::output::{emit, Format};
 use super::Counts;
 use superpose::error::{Error, Result};
 use superpose::loss::Loss;
+use superpose::toy::shard::Shard;
 use superpose::toy::sweep::{self, SweepObserver, SweepRecord};
 use superpose::toy::{train as train_model, Event, NoObserver, Observer, TrainConfig};
 
@@ -28,8 +29,15 @@ pub struct Settings {
     #[arg(long, value_parser = super::gain::parse_loss, default_value = "l2")]
     pub loss: Loss,
     /// Finite sparsity S in [0, 1): the sampled trainer (omit for the exact sparse limit).
+    /// `sweep` takes a list (e.g. `0.9,0.99,1`; 1 = the exact sparse limit).
+    #[arg(long, value_parser = super::reals)]
+    pub sparsity: Option<super::Reals>,
+    /// Feature frequencies p_i ∝ i^−(1+α) (sampled), mean activity still (1 − S)·N.
     #[arg(long)]
-    pub sparsity: Option<f64>,
+    pub alpha: Option<f64>,
+    /// Decoupled weight decay on W (sampled); negative pulls feature norms toward 1.
+    #[arg(long, allow_hyphen_values = true)]
+    pub weight_decay: Option<f64>,
     /// Adam steps: per random start (exact, default 300) or in total (sampled, default 4000).
     #[arg(long)]
     pub steps: Option<usize>,
@@ -57,12 +65,38 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The sparsities given (empty: the exact sparse limit).
+    fn sparsities(&self) -> Result<Vec<f64>> {
+        let v = self.sparsity.as_ref().map_or(Vec::new(), |r| r.0.clone());
+        for &s in &v {
+            superpose::error::finite("--sparsity", s)?;
+            if s > 1.0 {
+                return Err(Error::invalid(
+                    "--sparsity",
+                    format!("{s} is not in [0, 1]"),
+                ));
+            }
+        }
+        Ok(v)
+    }
+
     fn config(&self, n: usize, features: usize) -> Result<TrainConfig> {
+        let ss = self.sparsities()?;
+        if ss.len() > 1 {
+            return Err(Error::invalid("--sparsity", "train takes one value"));
+        }
+        self.config_at(n, features, ss.first().copied())
+    }
+
+    /// The configuration at sparsity `sparsity` (`None` or 1: the exact sparse limit).
+    fn config_at(&self, n: usize, features: usize, sparsity: Option<f64>) -> Result<TrainConfig> {
         let mut c = TrainConfig::new(n, features);
         c.seed = self.seed;
         c.loss = self.loss;
-        c.sparsity = self.sparsity;
-        if let Some(s) = self.sparsity {
+        c.sparsity = sparsity;
+        c.alpha = self.alpha;
+        c.weight_decay = self.weight_decay.unwrap_or(0.0);
+        if let Some(s) = sparsity {
             superpose::error::finite("--sparsity", s)?;
             c.adam_steps = 4000;
             c.adam_lr = 0.01;
@@ -145,6 +179,10 @@ pub struct SweepArgs {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Train only shard K of M (`K/M`, 0 ≤ K < M, balanced by estimated cost), or `slurm`
+    /// (the job array's task; see the README's "Sweeps on a SLURM cluster").
+    #[arg(long)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -176,7 +214,19 @@ impl SweepObserver for Bar {
 
 /// Runs `sweep`.
 pub fn sweep(a: &SweepArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let template = a.settings.config(1, 1)?;
+    let ss = a.settings.sparsities()?;
+    // A list of sparsities: the template carries the sampled settings (its first finite S);
+    // the exact models of the list (S = 1) take the exact trainer's defaults.
+    let (template, list) = if ss.len() > 1 {
+        let finite = ss.iter().copied().find(|&s| s < 1.0);
+        (a.settings.config_at(1, 1, finite)?, ss)
+    } else {
+        (a.settings.config(1, 1)?, Vec::new())
+    };
+    let shard = match &a.shard {
+        Some(s) => Shard::parse(s, &|k| std::env::var(k).ok())?,
+        None => Shard::ALL,
+    };
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} models {msg}")
             .map_err(|e| Error::Numerical(e.to_string()))?
@@ -187,7 +237,17 @@ pub fn sweep(a: &SweepArgs, f: Format, out: &mut dyn Write) -> Result<()> {
         .num_threads(a.threads)
         .build()
         .map_err(|e| Error::Numerical(e.to_string()))?;
-    let recs = pool.install(|| sweep::run(&a.dims.0, &a.features.0, &a.out, &template, &bar))?;
+    let recs = pool.install(|| {
+        sweep::run_grid(
+            &a.dims.0,
+            &a.features.0,
+            &list,
+            &a.out,
+            &template,
+            shard,
+            &bar,
+        )
+    })?;
     bar.0.finish_and_clear();
     let rows: Vec<_> = recs.into_iter().map(|r| r.report).collect();
     emit(&rows, f, out)

@@ -17,8 +17,12 @@
 //! | `training_inefficiency` | [`GainFig`] | gain vs N per n, sub-optimal models flagged |
 //! | `huber` | [`HuberFig`] | Huber δ sweep: embedded fraction, directions, multiplicity vs δ |
 //! | `analytic_gain` | [`AnalyticGainFig`] | closed-form gain over E for m = 1, 2, 3, transition marked |
+//! | `phase_sparsity` | [`PhaseSparsityFig`] | embedded fraction, multiplicity, θ_min, gain per feature over (1 − S)·N |
+//! | `scaling` | [`ScalingFig`] | loss versus n per (α, weight decay), fitted exponents, packing law |
 
 mod model;
+mod phase_sparsity;
+mod scaling;
 mod style;
 mod sweep;
 #[cfg(test)]
@@ -27,6 +31,8 @@ mod theory;
 mod weights;
 
 pub use model::{direction_groups, nearest_angles, pairwise_angles, ModelView};
+pub use phase_sparsity::PhaseSparsityFig;
+pub use scaling::ScalingFig;
 pub use style::{palette, register_fonts, FONT};
 pub use sweep::{
     stalled, suboptimal, AmplitudesFig, AmplitudesSeries, GainFig, GainSeries, HuberFig,

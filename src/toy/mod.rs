@@ -4,7 +4,8 @@
 //! * [`mod@train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
 //! * [`sampled`] — Adam on minibatches at finite sparsity `S` (free bias, optional importance).
 //! * [`diagnostics`] — embedded features, directions, multiplicity, θ_min, intercepts, angles.
-//! * [`sweep`] — resumable sweeps over `(n, N)`, one JSON file per finished model.
+//! * [`sweep`] — resumable sweeps over `(n, N)` (and sparsity), one JSON file per finished model.
+//! * [`shard`] — sweeps split across machines (cost-balanced shards, SLURM arrays) and merged.
 //!
 //! The library never prints: progress goes to an [`Observer`] that the caller attaches.
 
@@ -12,6 +13,7 @@ pub mod diagnostics;
 pub mod exact;
 pub mod model;
 pub mod sampled;
+pub mod shard;
 pub mod sweep;
 pub mod train;
 
@@ -95,6 +97,16 @@ pub struct TrainConfig {
     pub importance_decay: Option<f64>,
     /// Sampled trainer: start run 0 from the exact-loss optimum of the same `(n, N)`.
     pub warm_start: bool,
+    /// Sampled trainer: feature frequencies `p_i ∝ i^{−(1+α)}` (`None`: all `1 − S`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Sampled trainer: decoupled weight decay on `W` (negative pulls norms toward 1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_decay: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 mod loss_serde {
@@ -127,6 +139,8 @@ impl TrainConfig {
             batch: 256,
             importance_decay: None,
             warm_start: true,
+            alpha: None,
+            weight_decay: 0.0,
         }
     }
 
@@ -157,6 +171,16 @@ impl TrainConfig {
             return Err(Error::invalid("--restarts", "at most 1000"));
         }
         crate::error::positive("--lr", self.adam_lr)?;
+        crate::error::finite("--weight-decay", self.weight_decay)?;
+        if self.sparsity.is_none() && (self.alpha.is_some() || self.weight_decay != 0.0) {
+            return Err(Error::invalid(
+                "--alpha/--weight-decay",
+                "need a finite --sparsity (the sampled trainer)",
+            ));
+        }
+        if let (Some(s), Some(_)) = (self.sparsity, self.alpha) {
+            sampled::Activity::new(self.features, s, self.alpha)?;
+        }
         if let Some(r) = self.importance_decay {
             crate::error::positive("--importance-decay", r)?;
             if r > 1.0 {
@@ -286,7 +310,7 @@ pub fn train_with_cache(
             )
         }
         Some(s) => {
-            let r = sampled::train_sampled(cfg, s, observer)?;
+            let r = sampled::train_sampled_cached(cfg, s, observer, cache)?;
             (
                 r.model,
                 r.loss,

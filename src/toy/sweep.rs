@@ -9,6 +9,10 @@
 //!   written atomically (a temporary file in the same directory, then `rename`). A rerun reads
 //!   finished files back and trains only the missing models, so an interrupted sweep loses
 //!   nothing that had finished.
+//! * With a list of sparsities (`sparsities` in `sweep.json`), the grid is `dims × features ×
+//!   sparsities` and the files are `models/n{n}_N{N}_S{S}.json` (`S1` is the exact sparse limit).
+//! * `DIR/times/<model file>` — the model's wall time, kept out of the model file so that model
+//!   files are deterministic (the same bytes from any shard; see [`super::shard`]).
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +21,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::shard::{self, Job, Shard};
 use super::train::ChainCache;
 use super::{train_with_cache, Diagnostics, Model, Observer, SavedModel, TrainConfig, TrainReport};
 use crate::error::{Error, Result};
@@ -43,6 +48,39 @@ pub struct SweepArgs {
     pub features: Vec<usize>,
     /// Configuration template (`n`, `features` are overwritten per model).
     pub template: TrainConfig,
+    /// Sparsities of the grid (1 = the exact sparse limit); empty: the template's only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sparsities: Vec<f64>,
+}
+
+/// The models of a sweep, in `(n, N, S)` order.
+pub fn grid(args: &SweepArgs) -> Vec<Job> {
+    let ss: Vec<Option<f64>> = if args.sparsities.is_empty() {
+        vec![args.template.sparsity]
+    } else {
+        args.sparsities
+            .iter()
+            .map(|&s| (s < 1.0).then_some(s))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for &n in &args.dims {
+        for &nf in &args.features {
+            out.extend(ss.iter().map(|&s| (n, nf, s)));
+        }
+    }
+    out
+}
+
+/// File name of a model of the sweep (`n{n}_N{N}.json`, or `n{n}_N{N}_S{S}.json` with a list of
+/// sparsities).
+pub fn file_name(args: &SweepArgs, job: Job) -> String {
+    let (n, nf, s) = job;
+    if args.sparsities.is_empty() {
+        format!("n{n}_N{nf}.json")
+    } else {
+        format!("n{n}_N{nf}_S{}.json", s.unwrap_or(1.0))
+    }
 }
 
 /// Sweep progress, reported to [`SweepObserver::model_done`].
@@ -70,9 +108,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// The wall-time file of a model file (`DIR/times/<name>`).
+fn times_path(model: &Path) -> PathBuf {
+    let name = model.file_name().unwrap_or_default();
+    let dir = model
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    dir.join("times").join(name)
+}
+
 fn read_record(path: &Path) -> Result<SweepRecord> {
     let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::parse(path.display().to_string(), e.to_string()))
+    let mut r: SweepRecord = serde_json::from_str(&text)
+        .map_err(|e| Error::parse(path.display().to_string(), e.to_string()))?;
+    if let Some(t) = fs::read_to_string(times_path(path))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["seconds"].as_f64())
+    {
+        r.report.seconds = t;
+    }
+    Ok(r)
 }
 
 /// Runs (or resumes) a sweep over `dims × features` into `dir`. Each dimension is one task that
@@ -88,6 +145,21 @@ pub fn run(
     template: &TrainConfig,
     progress: &dyn SweepObserver,
 ) -> Result<Vec<SweepRecord>> {
+    run_grid(dims, features, &[], dir, template, Shard::ALL, progress)
+}
+
+/// As [`run`], over `dims × features × sparsities` (empty `sparsities`: the template's; 1 =
+/// the exact sparse limit), training only the models of `shard` (module [`super::shard`]);
+/// returns the records of that shard.
+pub fn run_grid(
+    dims: &[usize],
+    features: &[usize],
+    sparsities: &[f64],
+    dir: &Path,
+    template: &TrainConfig,
+    shard: Shard,
+    progress: &dyn SweepObserver,
+) -> Result<Vec<SweepRecord>> {
     if dims.is_empty() || features.is_empty() {
         return Err(Error::invalid(
             "sweep",
@@ -100,23 +172,28 @@ pub fn run(
     let mut feats = features.to_vec();
     feats.sort_unstable();
     feats.dedup();
-    for &n in &dims {
-        for &nf in &feats {
-            let mut c = template.clone();
-            c.n = n;
-            c.features = nf;
-            c.check()?;
-        }
-    }
+    let mut ss = sparsities.to_vec();
+    ss.sort_by(f64::total_cmp);
+    ss.dedup();
     let args = SweepArgs {
         dims: dims.clone(),
         features: feats.clone(),
         template: TrainConfig {
             n: 0,
             features: 0,
+            sparsity: if ss.is_empty() {
+                template.sparsity
+            } else {
+                None
+            },
             ..template.clone()
         },
+        sparsities: ss,
     };
+    let list = !args.sparsities.is_empty();
+    for &j in &grid(&args) {
+        shard::job_config(&args.template, j, list).check()?;
+    }
     let models = dir.join("models");
     fs::create_dir_all(&models).map_err(|e| Error::io(&models, e))?;
     let args_path = dir.join("sweep.json");
@@ -137,56 +214,65 @@ pub fn run(
         let json = serde_json::to_vec_pretty(&args).map_err(|e| Error::Numerical(e.to_string()))?;
         write_atomic(&args_path, &json)?;
     }
-    let mut jobs: Vec<(usize, usize)> = dims
-        .iter()
-        .flat_map(|&n| feats.iter().map(move |&nf| (n, nf)))
-        .collect();
-    // Largest models first (cost ~ N² n), for load balance.
-    jobs.sort_by_key(|&(n, nf)| std::cmp::Reverse(nf * nf * n));
+    let jobs = shard::select(&grid(&args), &args.template, list, shard);
+    let path_of = |j: Job| models.join(file_name(&args, j));
     let mut done = Vec::new();
     let mut todo = Vec::new();
-    for &(n, nf) in &jobs {
-        let p = model_path(dir, n, nf);
+    for &j in &jobs {
+        let p = path_of(j);
         match p.exists().then(|| read_record(&p)) {
             Some(Ok(r)) => done.push(r),
             // A file that does not parse (cannot happen with atomic writes) is recomputed.
-            _ => todo.push((n, nf)),
+            _ => todo.push(j),
         }
     }
     progress.begin(jobs.len(), done.len());
     for r in &done {
         progress.model_done(r, true);
     }
-    // One task per dimension, feature counts ascending; tasks in order of their largest model.
-    let mut tasks: Vec<Vec<(usize, usize)>> = Vec::new();
+    // One task per dimension, feature counts ascending (grid order); tasks in order of their
+    // largest model.
+    let mut tasks: Vec<Vec<Job>> = Vec::new();
     for &n in &dims {
-        let mut t: Vec<(usize, usize)> = todo.iter().copied().filter(|j| j.0 == n).collect();
-        t.sort_unstable_by_key(|j| j.1);
+        let t: Vec<Job> = grid(&args)
+            .into_iter()
+            .filter(|j| j.0 == n && todo.contains(j))
+            .collect();
         if !t.is_empty() {
             tasks.push(t);
         }
     }
-    let cost = |t: &Vec<(usize, usize)>| t.iter().map(|&(n, nf)| nf * nf * n).max().unwrap_or(0);
-    tasks.sort_by_key(|t| std::cmp::Reverse(cost(t)));
+    let cost = |t: &Vec<Job>| {
+        t.iter()
+            .map(|&j| shard::estimated_cost(&shard::job_config(&args.template, j, list)))
+            .fold(0.0, f64::max)
+    };
+    tasks.sort_by(|a, b| cost(b).total_cmp(&cost(a)));
     let cache = ChainCache::default();
     let fresh: Vec<Vec<SweepRecord>> = tasks
         .par_iter()
         .map(|task| {
             task.iter()
-                .map(|&(n, nf)| {
-                    let mut cfg = template.clone();
-                    cfg.n = n;
-                    cfg.features = nf;
+                .map(|&j| {
+                    let cfg = shard::job_config(&args.template, j, list);
                     let t = train_with_cache(&cfg, progress, Some(&cache))?;
-                    let rec = SweepRecord {
+                    let mut rec = SweepRecord {
                         config: cfg,
                         model: t.model.to_saved(t.report.loss),
                         report: t.report,
                         diagnostics: t.diagnostics,
                     };
+                    // The wall time goes to its own file, so that model files are deterministic.
+                    let seconds = std::mem::replace(&mut rec.report.seconds, 0.0);
                     let json =
                         serde_json::to_vec(&rec).map_err(|e| Error::Numerical(e.to_string()))?;
-                    write_atomic(&model_path(dir, n, nf), &json)?;
+                    let p = path_of(j);
+                    let tp = times_path(&p);
+                    fs::create_dir_all(tp.parent().unwrap_or(dir))
+                        .map_err(|e| Error::io(&tp, e))?;
+                    write_atomic(&tp, format!("{{\"seconds\":{seconds}}}").as_bytes())?;
+                    write_atomic(&p, &json)?;
+                    rec.report.seconds = seconds;
                     progress.model_done(&rec, false);
                     Ok(rec)
                 })
@@ -195,7 +281,11 @@ pub fn run(
         .collect::<Result<_>>()?;
     let fresh: Vec<SweepRecord> = fresh.into_iter().flatten().collect();
     let mut all: Vec<SweepRecord> = done.into_iter().chain(fresh).collect();
-    all.sort_by_key(|r| (r.report.n, r.report.features));
+    all.sort_by(|a, b| {
+        record_key(a)
+            .partial_cmp(&record_key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     Ok(all)
 }
 
@@ -210,8 +300,21 @@ pub fn load(dir: &Path) -> Result<Vec<SweepRecord>> {
             out.push(read_record(&p)?);
         }
     }
-    out.sort_by_key(|r: &SweepRecord| (r.report.n, r.report.features));
+    out.sort_by(|a, b| {
+        record_key(a)
+            .partial_cmp(&record_key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     Ok(out)
+}
+
+/// Sort key `(n, N, S)` of a record (the exact limit as S = 1).
+fn record_key(r: &SweepRecord) -> (usize, usize, f64) {
+    (
+        r.report.n,
+        r.report.features,
+        r.report.sparsity.unwrap_or(1.0),
+    )
 }
 
 /// The model of a record.
