@@ -28,9 +28,11 @@
 //! * [`packing`] — literature tables (`data/`), Hermite constants, kissing numbers, bounds.
 //! * [`theta`] — the θ_min law, its chord and asymptotic forms, and the capacity `D(θ)`.
 //! * [`plot`] — the note's figures (plotters, PNG or SVG, embedded font).
-//! * [`compare`] — theory beside simulation per (n, N), with ratios.
-//! * [`report`] — the note's ten claims, measured and judged by stated rules.
-//! * [`reproduce`] — sweep folders to figures and report.
+//! * [`study`] — the layer above the mathematics: sweep folders read into typed records, theory
+//!   beside every trained model (`compare`), figure data, the note's ten claims (one function
+//!   each), the markdown report and the reproduction plan (`reproduce`).
+//! * [`stats`] — quantiles, Spearman's ρ, the permutation trend test and the sign test.
+//! * [`bounds`] — Levenshtein's universal upper bound on spherical codes.
 //! * [`codes`] — known optimal spherical codes (simplex, cross-polytope, 24-cell, 600-cell, E8,
 //!   Tammes) and the θ law's ratio to their true minimal angles.
 //! * [`random_codes`] — the random-code baseline: expected largest |cos| to the nearest of N
@@ -47,8 +49,8 @@
 //! * [`scaling`] — loss versus n over feature-frequency exponents and weight decays.
 
 pub mod analyze;
+pub mod bounds;
 pub mod codes;
-pub mod compare;
 pub mod error;
 pub mod fsutil;
 pub mod gain;
@@ -59,11 +61,11 @@ pub mod phase;
 pub mod plot;
 pub mod prec;
 pub mod random_codes;
-pub mod report;
-pub mod reproduce;
 pub mod scaling;
 pub mod sparsity;
 pub mod sphere;
+pub mod stats;
+pub mod study;
 pub mod symmetric;
 pub mod theta;
 pub mod toy;

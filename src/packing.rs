@@ -294,7 +294,7 @@ pub const LEVENSHTEIN_MAX_D: usize = 1_000_000;
 /// * lower: the larger of `τ_32 + 2(d − 32)` (a kissing configuration in `R^{d−1}` plus
 ///   `±e_d`, which are at 90° to it, gives `τ_d ≥ τ_{d−1} + 2`) and the greedy bound
 ///   `τ_d = A(d, π/3) ≥ 1/μ(π/3)` ([`crate::random_codes::ln_capacity_greedy`]);
-/// * upper: Levenshtein's `L(d, ½)` ([`crate::codes::ln_levenshtein_bound`]) for
+/// * upper: Levenshtein's `L(d, ½)` ([`crate::bounds::ln_levenshtein_bound`]) for
 ///   `d ≤` [`LEVENSHTEIN_MAX_D`], beyond it the cap-packing bound `τ_d ≤ 1/μ(π/6)` (the caps of
 ///   angular radius 30° around kissing points, pairwise ≥ 60° apart, are disjoint;
 ///   [`crate::random_codes::ln_cap_measure`]), weaker but rigorous, so that the log is always
@@ -324,7 +324,7 @@ pub fn kissing_bounds(d: usize) -> Result<KissingBounds> {
     let ln_lower = ln_step.max(ln_greedy);
     let levenshtein = d <= LEVENSHTEIN_MAX_D;
     let ln_upper = if levenshtein {
-        crate::codes::ln_levenshtein_bound(d, 0.5)?
+        crate::bounds::ln_levenshtein_bound(d, 0.5)?
     } else {
         -crate::random_codes::ln_cap_measure(d, PI / 6.0)?
     };

@@ -39,8 +39,9 @@ use crate::loss::Loss;
 
 /// Default upper limit of the searches.
 pub const DEFAULT_MAX_FEATURES: u64 = 1_000_000_000;
-/// Default largest multiplicity tried in the degeneracy claim.
-pub const DEFAULT_MAX_MULTIPLICITY: u64 = 16;
+/// Default largest multiplicity tried in the degeneracy claim: the one default of the crate,
+/// shared with the finite-neighbour search.
+pub use crate::symmetric::DEFAULT_MAX_MULTIPLICITY;
 /// Integers below this are scanned one by one.
 const EXACT_SCAN: u64 = 512;
 /// Ratio of the geometric grid beyond [`EXACT_SCAN`].
@@ -241,8 +242,11 @@ pub struct ClaimVerdict {
     pub convention: Convention,
     /// Loss family.
     pub loss_fn: String,
-    /// Whether it holds for every checked dimension it speaks about.
-    pub holds: bool,
+    /// Whether it holds for every checked dimension it speaks about (null when no dimension it
+    /// speaks about was checked).
+    pub holds: Option<bool>,
+    /// `holds`, `does not hold`, or `untested` (no checked dimension above the threshold).
+    pub verdict: &'static str,
     /// Dimensions the claim speaks about that were checked.
     pub dims_checked: Vec<usize>,
     /// Those among them where it fails.
@@ -273,20 +277,21 @@ pub fn check_claims(
     max_features: u64,
     max_multiplicity: u64,
     law: ThetaLaw,
+    on_step: &(dyn Fn() + Sync),
 ) -> Result<Vec<ClaimVerdict>> {
-    let mut phases = Vec::new();
-    for conv in Convention::ALL {
-        for &n in dims {
-            phases.push(dim_phase(
-                n,
-                conv,
-                loss,
-                max_features,
-                max_multiplicity,
-                law,
-            )?);
-        }
-    }
+    use rayon::prelude::*;
+    let jobs: Vec<(Convention, usize)> = Convention::ALL
+        .iter()
+        .flat_map(|&conv| dims.iter().map(move |&n| (conv, n)))
+        .collect();
+    let phases = jobs
+        .par_iter()
+        .map(|&(conv, n)| {
+            let p = dim_phase(n, conv, loss, max_features, max_multiplicity, law);
+            on_step();
+            p
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(verdicts(&phases, loss, max_features))
 }
 
@@ -338,7 +343,12 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
                 claim: claim.to_string(),
                 convention: conv,
                 loss_fn: loss.to_string(),
-                holds: !checked.is_empty() && bad.is_empty(),
+                holds: (!checked.is_empty()).then_some(bad.is_empty()),
+                verdict: match (checked.is_empty(), bad.is_empty()) {
+                    (true, _) => "untested",
+                    (false, true) => "holds",
+                    (false, false) => "does not hold",
+                },
                 dims_checked: checked,
                 counterexamples: bad,
                 below_threshold_violations: below,
@@ -349,6 +359,94 @@ pub fn verdicts(phases: &[DimPhase], loss: &Loss, max_features: u64) -> Vec<Clai
         }
     }
     out
+}
+
+/// One row of `superpose phase`: the closed-form phase of one n in one convention beside the
+/// finite-neighbour model's phase points (`symmetric::neighbour_phase`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseRow {
+    /// Model dimension.
+    pub n: usize,
+    /// First N (all embedded) at which multiplicity 2 beats 1; null if none.
+    pub transition_features: Option<u64>,
+    /// Convention.
+    pub convention: Convention,
+    /// Loss family.
+    pub loss_fn: String,
+    /// First E at which the non-degenerate closed-form gain falls; null if never.
+    pub gain_peak_features: Option<u64>,
+    /// First N at which any multiplicity 2..=M beats 1 (all embedded).
+    pub degenerate_features: Option<u64>,
+    /// The winning multiplicity there.
+    pub degenerate_multiplicity: Option<u64>,
+    /// Limit of the closed-form searches.
+    pub max_features: u64,
+    /// Finite-neighbour model: first N at which the optimal E is below N.
+    pub embed_drop_features: Option<u64>,
+    /// Finite-neighbour model: first N at which the optimal multiplicity exceeds 1.
+    pub multiplicity_rise_features: Option<u64>,
+    /// K used by the finite-neighbour model.
+    pub neighbours: Option<f64>,
+    /// Limit of the finite-neighbour scan.
+    pub neighbour_max_features: u64,
+}
+
+/// The rows of `superpose phase`: per n, the finite-neighbour scan up to
+/// `neighbour_max_features` (0 skips it; `neighbours` overrides K), then one row per
+/// convention.
+#[allow(clippy::too_many_arguments)]
+pub fn phase_rows(
+    dims: &[usize],
+    conventions: &[Convention],
+    loss: &Loss,
+    max_features: u64,
+    max_multiplicity: u64,
+    law: ThetaLaw,
+    neighbours: Option<f64>,
+    neighbour_max_features: u64,
+    on_dim: &dyn Fn(),
+) -> Result<Vec<PhaseRow>> {
+    use crate::symmetric::{default_neighbours, neighbour_phase, Options};
+    let mut rows = Vec::new();
+    for &n in dims {
+        let o = Options {
+            neighbours,
+            max_multiplicity,
+            law,
+            ..Options::default()
+        };
+        let (np, k) = if neighbour_max_features > 0 {
+            let k = match neighbours {
+                Some(k) => k,
+                None => default_neighbours(n)?.value,
+            };
+            (
+                Some(neighbour_phase(n, loss, &o, neighbour_max_features)?),
+                Some(k),
+            )
+        } else {
+            (None, None)
+        };
+        for &conv in conventions {
+            let p = dim_phase(n, conv, loss, max_features, max_multiplicity, law)?;
+            rows.push(PhaseRow {
+                n,
+                transition_features: p.transition_features,
+                convention: conv,
+                loss_fn: p.loss_fn,
+                gain_peak_features: p.gain_peak_features,
+                degenerate_features: p.degenerate_features,
+                degenerate_multiplicity: p.degenerate_multiplicity,
+                max_features: p.max_features,
+                embed_drop_features: np.and_then(|x| x.embed_drop_features),
+                multiplicity_rise_features: np.and_then(|x| x.multiplicity_rise_features),
+                neighbours: k,
+                neighbour_max_features,
+            });
+        }
+        on_dim();
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -437,6 +535,7 @@ mod tests {
             1_000_000,
             8,
             ThetaLaw::SmallAngle,
+            &|| {},
         )
         .unwrap();
         assert_eq!(v.len(), 4);
@@ -452,8 +551,20 @@ mod tests {
         assert_eq!(v[2].holds_from_n, Some(3));
         assert_eq!(v[3].holds_from_n, Some(6));
         for x in &v {
-            assert_eq!(x.holds, x.counterexamples.is_empty());
+            assert_eq!(x.holds, Some(x.counterexamples.is_empty()));
         }
+        // No checked dimension above a claim's threshold: untested, never a failure.
+        let v = check_claims(&[4], &Loss::L2, 10_000, 8, ThetaLaw::SmallAngle, &|| {}).unwrap();
+        assert_eq!(v[2].dims_checked, Vec::<usize>::new());
+        assert_eq!((v[2].holds, v[2].verdict), (None, "untested"));
+        assert_eq!(
+            v[0].verdict,
+            if v[0].counterexamples.is_empty() {
+                "holds"
+            } else {
+                "does not hold"
+            }
+        );
     }
 
     #[test]

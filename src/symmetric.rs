@@ -1267,4 +1267,17 @@ mod tests {
         );
         assert!("kiss".parse::<NeighbourModel>().is_err());
     }
+
+    /// At the law's own θ the θ-given configuration is the ordinary one.
+    #[test]
+    fn configuration_at_the_laws_theta_is_the_configuration() {
+        let o = Options::default();
+        let c = configuration(3, 64, 60, 1, &Loss::L2, &o).unwrap();
+        let t = configuration_at_theta(3, 64, 60, 1, c.theta, &Loss::L2, &o).unwrap();
+        crate::prec::assert_close(t.gain, c.gain, crate::prec::REL_TIGHT);
+        // A wider spacing than the law's costs less interference: the gain grows.
+        let w = configuration_at_theta(3, 64, 60, 1, 1.1 * c.theta, &Loss::L2, &o).unwrap();
+        assert!(w.gain > c.gain);
+        assert!(configuration_at_theta(3, 64, 60, 1, 0.0, &Loss::L2, &o).is_err());
+    }
 }

@@ -137,12 +137,26 @@ fn claims_are_listed_per_convention() {
         .collect();
     assert_eq!(conventions, ["consistent", "note", "consistent", "note"]);
     for r in &rows {
-        has_keys(r, &["claim", "holds", "dims_checked", "counterexamples"]);
+        has_keys(
+            r,
+            &[
+                "claim",
+                "holds",
+                "verdict",
+                "dims_checked",
+                "counterexamples",
+            ],
+        );
         assert_eq!(
             r["holds"].as_bool().unwrap(),
             r["counterexamples"].as_array().unwrap().is_empty()
         );
     }
+    // `claims --dims 4`: nothing above the n > 5 threshold was checked, so that claim is
+    // untested, not false.
+    let rows = json(&["claims", "--dims", "4", "--max-features", "1e4"]);
+    assert_eq!(rows[2]["verdict"], "untested");
+    assert!(rows[2]["holds"].is_null());
 }
 
 #[test]

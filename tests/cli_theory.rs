@@ -67,6 +67,11 @@ fn packing() {
     );
     assert_eq!(e8["kissing_lower"], 240);
     assert_eq!(e8["status"], "proven");
+    assert_eq!(e8["density_status"], "proven");
+    // d = 4: the lattice constant γ_4 is proven (Korkine–Zolotareff), the densest packing only
+    // best known: both statuses are printed.
+    assert_eq!(rows[3]["status"], "proven");
+    assert_eq!(rows[3]["density_status"], "best known");
     // d = 10: the best packing (P10c, non-lattice) beats the best lattice (Λ10).
     assert!(num(&rows[9], "best_density") > num(&rows[9], "density"));
     close(num(e8, "best_density"), num(e8, "density"), 1e-12);

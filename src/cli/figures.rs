@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::output::{emit, Format};
 use super::Counts;
 use superpose::error::{Error, Result};
-use superpose::reproduce;
+use superpose::study::{compare, figures, plan, sweep};
 
 /// `superpose plot NAME --out F [--dir SWEEP_DIR]`.
 #[derive(Debug, Args)]
@@ -37,10 +37,12 @@ pub struct PlotOut {
 
 /// `superpose plot`.
 pub fn plot(a: &PlotArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    // The symmetric theory (finite-neighbour optimum) for intercept and training_inefficiency.
-    let finite = |n: usize, nf: usize| reproduce::symmetric_optimum(n, nf).map(|s| s.intercept);
-    let optimum = |n: usize, nf: usize| reproduce::symmetric_optimum(n, nf).map(|s| s.gain);
-    reproduce::draw_from_dir(&a.name, a.dir.as_deref(), &a.out, &finite, &optimum)?;
+    figures::draw_from_dir(
+        &a.name,
+        a.dir.as_deref(),
+        &a.out,
+        &compare::symmetric_optimum,
+    )?;
     emit(
         &[PlotOut {
             figure: a.name.clone(),
@@ -78,12 +80,10 @@ pub fn compare(a: &CompareArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     }
     let models = match &a.dir {
         Some(dir) => {
-            let all = reproduce::read_sweep(dir)?;
+            let all = sweep::read_sweep(dir)?;
             let picked: Vec<_> = all
                 .into_iter()
-                .filter(|t| {
-                    a.dims.0.contains(&t.view.n) && a.features.0.contains(&t.view.features())
-                })
+                .filter(|t| a.dims.0.contains(&t.n()) && a.features.0.contains(&t.features()))
                 .collect();
             if picked.is_empty() {
                 return Err(Error::invalid(
@@ -96,36 +96,10 @@ pub fn compare(a: &CompareArgs, f: Format, out: &mut dyn Write) -> Result<()> {
             }
             picked
         }
-        None => train_models(&a.dims.0, &a.features.0)?,
+        None => sweep::train_models(&a.dims.0, &a.features.0)?,
     };
-    let rows = superpose::compare::rows(&models, &reproduce::symmetric_optimum)?;
+    let rows = compare::rows(&models, &compare::symmetric_optimum)?;
     emit(&rows, f, out)
-}
-
-/// Trains one model per (n, N) with the trainer's default settings (exact loss, L2), in
-/// parallel, and reads each back as a [`reproduce::Trained`].
-fn train_models(dims: &[usize], features: &[usize]) -> Result<Vec<reproduce::Trained>> {
-    use rayon::prelude::*;
-    let jobs: Vec<(usize, usize)> = dims
-        .iter()
-        .flat_map(|&n| features.iter().map(move |&nf| (n, nf)))
-        .collect();
-    let mut out = jobs
-        .par_iter()
-        .map(|&(n, nf)| {
-            let cfg = superpose::toy::TrainConfig::new(n, nf);
-            let t = superpose::toy::train(&cfg, &superpose::toy::NoObserver)?;
-            let rec = serde_json::json!({
-                "config": cfg,
-                "report": t.report,
-                "diagnostics": t.diagnostics,
-                "model": t.model.to_saved(t.report.loss),
-            });
-            reproduce::trained_from_value(&rec, std::path::Path::new("<trained>"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    out.sort_by_key(|t| (t.view.n, t.view.features()));
-    Ok(out)
 }
 
 /// `superpose reproduce --out DIR [--quick]`.
@@ -156,7 +130,7 @@ pub struct ReproduceOut {
 
 struct Bar(indicatif::ProgressBar);
 
-impl reproduce::Progress for Bar {
+impl plan::Progress for Bar {
     fn step(&self, message: &str) {
         self.0.set_message(message.to_string());
         self.0.inc(1);
@@ -166,9 +140,9 @@ impl reproduce::Progress for Bar {
 /// `superpose reproduce`.
 pub fn reproduce_cmd(a: &ReproduceArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let mut plan = if a.quick {
-        reproduce::Plan::quick()
+        plan::Plan::quick()
     } else {
-        reproduce::Plan::full()
+        plan::Plan::full()
     };
     plan.seed = a.seed;
     if a.out.exists() && !a.out.is_dir() {
@@ -188,7 +162,7 @@ pub fn reproduce_cmd(a: &ReproduceArgs, f: Format, out: &mut dyn Write) -> Resul
             .progress_chars("=> "),
     );
     let progress = Bar(bar);
-    let result = reproduce::run(&plan, &a.out, &progress);
+    let result = plan::run(&plan, &a.out, &progress);
     progress.0.finish_and_clear();
     let outcome = result?;
     eprintln!(

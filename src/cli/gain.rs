@@ -14,10 +14,8 @@ use superpose::gain::{
     ThetaLaw,
 };
 use superpose::loss::Loss;
-use superpose::phase::{dim_phase, verdicts, DEFAULT_MAX_FEATURES, DEFAULT_MAX_MULTIPLICITY};
-use superpose::symmetric::{
-    default_neighbours, landscape_with, neighbour_phase, optimize_with, Options,
-};
+use superpose::phase::{check_claims, phase_rows, DEFAULT_MAX_FEATURES, DEFAULT_MAX_MULTIPLICITY};
+use superpose::symmetric::{landscape_with, optimize_with, Options};
 
 /// clap value parser for `--loss`.
 pub fn parse_loss(s: &str) -> std::result::Result<Loss, String> {
@@ -154,87 +152,21 @@ pub struct PhaseArgs {
     pub neighbour_max_features: u64,
 }
 
-/// One row of `phase`.
-#[derive(Debug, Serialize)]
-pub struct PhaseOut {
-    /// Model dimension.
-    pub n: usize,
-    /// First N (all embedded) at which multiplicity 2 beats 1; null if none.
-    pub transition_features: Option<u64>,
-    /// Convention.
-    pub convention: Convention,
-    /// Loss family.
-    pub loss_fn: String,
-    /// First E at which the non-degenerate closed-form gain falls; null if never.
-    pub gain_peak_features: Option<u64>,
-    /// First N at which any multiplicity 2..=M beats 1 (all embedded).
-    pub degenerate_features: Option<u64>,
-    /// The winning multiplicity there.
-    pub degenerate_multiplicity: Option<u64>,
-    /// Limit of the closed-form searches.
-    pub max_features: u64,
-    /// Finite-neighbour model: first N at which the optimal E is below N.
-    pub embed_drop_features: Option<u64>,
-    /// Finite-neighbour model: first N at which the optimal multiplicity exceeds 1.
-    pub multiplicity_rise_features: Option<u64>,
-    /// K used by the finite-neighbour model.
-    pub neighbours: Option<f64>,
-    /// Limit of the finite-neighbour scan.
-    pub neighbour_max_features: u64,
-}
-
-fn options(neighbours: Option<f64>, max_multiplicity: u64, law: ThetaLaw) -> Options {
-    Options {
-        neighbours,
-        max_multiplicity,
-        law,
-        ..Options::default()
-    }
-}
-
 /// Runs `phase`.
 pub fn phase(a: &PhaseArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let mut rows = Vec::new();
+    let s = &a.search;
     let steps = super::progress::Steps::new("phase", a.dims.0.len(), "dimensions");
-    for &n in &a.dims.0 {
-        let SearchArgs {
-            loss,
-            max_features,
-            max_multiplicity,
-            law,
-        } = &a.search;
-        let o = options(a.neighbours, *max_multiplicity, *law);
-        let (np, k) = if a.neighbour_max_features > 0 {
-            let k = match a.neighbours {
-                Some(k) => k,
-                None => default_neighbours(n)?.value,
-            };
-            (
-                Some(neighbour_phase(n, loss, &o, a.neighbour_max_features)?),
-                Some(k),
-            )
-        } else {
-            (None, None)
-        };
-        for conv in a.convention.list() {
-            let p = dim_phase(n, conv, loss, *max_features, *max_multiplicity, *law)?;
-            rows.push(PhaseOut {
-                n,
-                transition_features: p.transition_features,
-                convention: conv,
-                loss_fn: p.loss_fn,
-                gain_peak_features: p.gain_peak_features,
-                degenerate_features: p.degenerate_features,
-                degenerate_multiplicity: p.degenerate_multiplicity,
-                max_features: p.max_features,
-                embed_drop_features: np.and_then(|x| x.embed_drop_features),
-                multiplicity_rise_features: np.and_then(|x| x.multiplicity_rise_features),
-                neighbours: k,
-                neighbour_max_features: a.neighbour_max_features,
-            });
-        }
-        steps.step();
-    }
+    let rows = phase_rows(
+        &a.dims.0,
+        &a.convention.list(),
+        &s.loss,
+        s.max_features,
+        s.max_multiplicity,
+        s.law,
+        a.neighbours,
+        a.neighbour_max_features,
+        &|| steps.step(),
+    )?;
     drop(steps);
     emit(&rows, f, out)
 }
@@ -268,27 +200,19 @@ pub struct ClaimsArgs {
 
 /// Runs `claims`.
 pub fn claims(a: &ClaimsArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    use rayon::prelude::*;
-    let jobs: Vec<(Convention, usize)> = Convention::ALL
-        .iter()
-        .flat_map(|&conv| a.dims.0.iter().map(move |&n| (conv, n)))
-        .collect();
-    let steps = super::progress::Steps::new("claims", jobs.len(), "dimensions × conventions");
     let s = &a.search;
-    let phases = jobs
-        .par_iter()
-        .map(|&(conv, n)| {
-            let p = dim_phase(n, conv, &s.loss, s.max_features, s.max_multiplicity, s.law);
-            steps.step();
-            p
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let n_jobs = a.dims.0.len() * Convention::ALL.len();
+    let steps = super::progress::Steps::new("claims", n_jobs, "dimensions × conventions");
+    let v = check_claims(
+        &a.dims.0,
+        &s.loss,
+        s.max_features,
+        s.max_multiplicity,
+        s.law,
+        &|| steps.step(),
+    )?;
     drop(steps);
-    emit(
-        &verdicts(&phases, &a.search.loss, a.search.max_features),
-        f,
-        out,
-    )
+    emit(&v, f, out)
 }
 
 /// `superpose optimize --dim n --features N`.
@@ -319,7 +243,12 @@ pub struct OptimizeArgs {
 
 /// Runs `optimize`.
 pub fn optimize(a: &OptimizeArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let o = options(a.neighbours, a.max_multiplicity, a.law);
+    let o = Options {
+        neighbours: a.neighbours,
+        max_multiplicity: a.max_multiplicity,
+        law: a.law,
+        ..Options::default()
+    };
     let mut rows: Vec<SymmetricPoint> = Vec::new();
     for &n in &a.dim.0 {
         for &nf in &a.features.0 {

@@ -59,8 +59,12 @@ pub struct PackingOut {
     pub log10_kissing_upper: f64,
     /// Status of the kissing figures: proven (lower = upper) or bound.
     pub kissing_status: Status,
-    /// Status of `hermite`: proven / best known / bound.
+    /// Status of `hermite`, the lattice constant the θ law uses: proven / best known / bound
+    /// (d = 4..7: the lattice constant is proven, the densest packing is not).
     pub status: Status,
+    /// Status of `best_density`, the densest packing of any kind: proven (d = 1, 2, 3, 8, 24)
+    /// or best known (null beyond the table).
+    pub density_status: Option<Status>,
 }
 
 /// Runs `packing`.
@@ -95,6 +99,7 @@ pub fn packing(a: &PackingArgs, f: Format, out: &mut dyn Write) -> Result<()> {
                 log10_kissing_upper: k.log10_upper,
                 kissing_status: k.status,
                 status: h.status,
+                density_status: superpose::packing::packing_row(d).map(|r| r.density_status),
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -372,8 +372,11 @@ pub struct GainSeries {
     pub n: usize,
     /// `(N, trained gain)` ordered by N.
     pub points: Vec<(usize, f64)>,
-    /// `(N, gain of the symmetric finite-neighbour optimum)`, if computed.
+    /// `(N, gain of the symmetric finite-neighbour optimum)`, an estimate at the law's θ, if
+    /// computed.
     pub optimum: Vec<(usize, f64)>,
+    /// `(N, gain of the symmetric model at the trained median θ_min)`, if computed.
+    pub optimum_trained_theta: Vec<(usize, f64)>,
 }
 
 /// Indices of points whose gain is below that of a model with fewer features (the note's
@@ -430,9 +433,38 @@ pub struct GainFig {
     pub series: Vec<GainSeries>,
 }
 
+/// `g(N) / max_{N' ≤ N} g(N')` per point (ordered by N): the trained gain over the best
+/// model with at most N features (dead features are free, so a model with N features can always
+/// match the best smaller one). 1 where the gain grows or stalls, below 1 where it drops.
+pub fn over_best(points: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    let mut sorted = points.to_vec();
+    sorted.sort_by_key(|p| p.0);
+    let mut best = f64::NEG_INFINITY;
+    sorted
+        .into_iter()
+        .map(|(nf, g)| {
+            best = best.max(g);
+            (nf, if best > 0.0 { g / best } else { f64::NAN })
+        })
+        .collect()
+}
+
+impl GainFig {
+    /// Ratios `trained / reference` at the N where both exist.
+    fn ratio(points: &[(usize, f64)], reference: &[(usize, f64)]) -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter_map(|&(nf, g)| {
+                let r = reference.iter().find(|p| p.0 == nf)?.1;
+                (r > 0.0).then(|| (nf as f64, g / r))
+            })
+            .collect()
+    }
+}
+
 impl Figure for GainFig {
     fn size(&self) -> (u32, u32) {
-        (1100, 720)
+        (1800, 640)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
@@ -441,13 +473,16 @@ impl Figure for GainFig {
         }
         let body = titled(
             root,
-            "Gain g = (l0 − mean loss)·N: a drop with N means sub-optimal training",
+            "Training inefficiency: a drop of the gain with N means sub-optimal training; a stall, that it stops growing",
         )?;
+        let panels = body.split_evenly((1, 3));
         let xs = self
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0 as f64));
         let (x0, x1) = log_range(xs, 1.3);
+
+        // (a) the gain, with stall and drop markers.
         let ys = self.series.iter().flat_map(|s| {
             s.points
                 .iter()
@@ -455,10 +490,11 @@ impl Figure for GainFig {
                 .chain(s.optimum.iter().map(|p| p.1))
         });
         let (y0, y1) = log_range(ys, 1.5);
-        let mut chart = ChartBuilder::on(&body)
-            .margin(15)
+        let mut chart = ChartBuilder::on(&panels[0])
+            .caption("(a) gain g = (l0 − mean loss)·N", font(19))
+            .margin(12)
             .x_label_area_size(50)
-            .y_label_area_size(75)
+            .y_label_area_size(70)
             .build_cartesian_2d((x0..x1).log_scale().base(2.0), (y0..y1).log_scale())
             .map_err(de)?;
         chart
@@ -469,13 +505,12 @@ impl Figure for GainFig {
             .y_desc("gain g")
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| log_tick(*v))
-            .label_style(font(16))
-            .axis_desc_style(font(19))
+            .label_style(font(15))
+            .axis_desc_style(font(18))
             .draw()
             .map_err(de)?;
         let mut any_bad = false;
         let mut any_flat = false;
-        let mut any_opt = false;
         for s in &self.series {
             let c = color_for_n(s.n);
             let pts: Vec<(f64, f64)> = s
@@ -487,26 +522,13 @@ impl Figure for GainFig {
             chart
                 .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
                 .map_err(de)?
-                .label(format!("n = {} (trained)", s.n))
+                .label(format!("n = {}", s.n))
                 .legend(legend_line(c));
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
                 .map_err(de)?;
-            let opt: Vec<(f64, f64)> = s
-                .optimum
-                .iter()
-                .filter(|p| p.1 > 0.0)
-                .map(|p| (p.0 as f64, p.1))
-                .collect();
-            if !opt.is_empty() {
-                any_opt = true;
-                chart
-                    .draw_series(DashedLineSeries::new(opt, 7, 5, c.mix(0.8).stroke_width(2)))
-                    .map_err(de)?;
-            }
             let bad = suboptimal(&s.points, 1e-3);
             any_bad |= !bad.is_empty();
-            // Gain that stops growing (flat), not already circled as a strict drop.
             let flat: Vec<usize> = stalled(&s.points, 1e-3)
                 .into_iter()
                 .filter(|i| !bad.contains(i) && s.points[*i].1 > 0.0)
@@ -529,18 +551,11 @@ impl Figure for GainFig {
                 }))
                 .map_err(de)?;
         }
-        if any_opt {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(de)?
-                .label("symmetric optimum (dashed)")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 8, y)], GREY.stroke_width(2)));
-        }
         if any_flat {
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
                 .map_err(de)?
-                .label("gain stops growing (≤ +0.1% over smaller N)")
+                .label("stall: ≤ +0.1 % over every smaller N")
                 .legend(|(x, y)| {
                     Rectangle::new([(x + 2, y - 8), (x + 18, y + 8)], BLACK.stroke_width(2))
                 });
@@ -549,12 +564,148 @@ impl Figure for GainFig {
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
                 .map_err(de)?
-                .label("sub-optimal: below a smaller-N gain")
+                .label("drop: below a smaller N's gain")
                 .legend(|(x, y)| Circle::new((x + 10, y), 8, RED.stroke_width(2)));
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-        Ok(())
+
+        // (b) trained gain over the best model with at most N features.
+        let ob: Vec<(usize, Vec<(f64, f64)>)> = self
+            .series
+            .iter()
+            .map(|s| {
+                (
+                    s.n,
+                    over_best(&s.points)
+                        .into_iter()
+                        .filter(|p| p.1.is_finite())
+                        .map(|p| (p.0 as f64, p.1))
+                        .collect(),
+                )
+            })
+            .collect();
+        let lo = ob
+            .iter()
+            .flat_map(|s| s.1.iter().map(|p| p.1))
+            .fold(1.0, f64::min);
+        let (b0, b1) = ((lo - 0.15 * (1.0 - lo)).min(0.995), 1.002);
+        ratio_panel(
+            &panels[1],
+            "(b) trained gain / best gain at any N' ≤ N",
+            "g(N) / max g(N' ≤ N)",
+            (x0, x1),
+            (b0, b1),
+            &ob,
+            &[],
+            SeriesLabelPosition::LowerLeft,
+        )?;
+
+        // (c) trained gain over the symmetric estimate (law's θ, dashed) and the symmetric model
+        // at the trained θ (solid).
+        let law: Vec<(usize, Vec<(f64, f64)>)> = self
+            .series
+            .iter()
+            .map(|s| (s.n, GainFig::ratio(&s.points, &s.optimum)))
+            .collect();
+        let own: Vec<(usize, Vec<(f64, f64)>)> = self
+            .series
+            .iter()
+            .map(|s| (s.n, GainFig::ratio(&s.points, &s.optimum_trained_theta)))
+            .collect();
+        let all = law.iter().chain(&own).flat_map(|s| s.1.iter().map(|p| p.1));
+        let (c0, c1) = lin_range(all, 0.1);
+        let (c0, c1) = if c0.is_finite() {
+            (c0.min(0.95), c1.max(1.02))
+        } else {
+            (0.9, 1.1)
+        };
+        ratio_panel(
+            &panels[2],
+            "(c) trained gain / symmetric model",
+            "trained / symmetric gain",
+            (x0, x1),
+            (c0, c1),
+            &own,
+            &law,
+            SeriesLabelPosition::UpperLeft,
+        )
     }
+}
+
+type Lines = [(usize, Vec<(f64, f64)>)];
+
+/// A ratio panel of the gain figure: log₂ N against a linear ratio, a reference line at 1, per n
+/// one solid line with markers (`solid`) and optionally one dashed line (`dashed`; then the
+/// legend says which is which: the symmetric estimate at the law's θ dashed, at the trained θ
+/// solid).
+#[allow(clippy::too_many_arguments)]
+fn ratio_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    y_desc: &str,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    solid: &Lines,
+    dashed: &Lines,
+    pos: SeriesLabelPosition,
+) -> Result<()> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, font(19))
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0..x1).log_scale().base(2.0), y0..y1)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GREY.mix(0.25))
+        .x_desc("number of features N")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| format!("{v:.3}"))
+        .label_style(font(15))
+        .axis_desc_style(font(18))
+        .draw()
+        .map_err(de)?;
+    chart
+        .draw_series(LineSeries::new([(x0, 1.0), (x1, 1.0)], BLACK.mix(0.5)))
+        .map_err(de)?;
+    for (n, a) in dashed {
+        if !a.is_empty() {
+            let c = color_for_n(*n);
+            chart
+                .draw_series(DashedLineSeries::new(a.clone(), 7, 5, c.stroke_width(2)))
+                .map_err(de)?;
+        }
+    }
+    for (n, b) in solid {
+        if b.is_empty() {
+            continue;
+        }
+        let c = color_for_n(*n);
+        chart
+            .draw_series(LineSeries::new(b.clone(), c.stroke_width(3)))
+            .map_err(de)?
+            .label(format!("n = {n}"))
+            .legend(legend_line(c));
+        chart
+            .draw_series(b.iter().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(de)?;
+    }
+    if !dashed.is_empty() {
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(de)?
+            .label("dashed: estimate at the law's θ")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 8, y)], GREY.stroke_width(2)));
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(de)?
+            .label("solid: at the trained θ_min")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(3)));
+    }
+    legend(&mut chart, pos)
 }
 
 /// One model of the Huber δ sweep.
@@ -603,23 +754,32 @@ impl Figure for HuberFig {
         let mut ns: Vec<usize> = self.points.iter().map(|p| p.features).collect();
         ns.sort_unstable();
         ns.dedup();
+        // δ on a linear axis: the degenerate → non-degenerate transition sits near δ = 1, where
+        // the plan samples δ densely (0.9 … 1) so it shows as a ramp, not one step.
         let x0 = 0.0;
-        let x1 = self.points.iter().map(|p| p.delta).fold(0.0, f64::max) * 1.05;
+        let x1 = self.points.iter().map(|p| p.delta).fold(0.0, f64::max) * 1.04;
         type Get = fn(&HuberPoint) -> f64;
-        let what: [(&str, Get, bool); 3] = [
-            ("fraction embedded E/N", |p| p.embedded_fraction, false),
-            ("number of directions D", |p| p.directions as f64, true),
-            ("mean multiplicity E/D", |p| p.mean_multiplicity, true),
+        // (label, value, log y, integer counts)
+        let what: [(&str, Get, bool, bool); 3] = [
+            (
+                "fraction embedded E/N",
+                |p| p.embedded_fraction,
+                false,
+                false,
+            ),
+            (
+                "number of directions D",
+                |p| p.directions as f64,
+                false,
+                true,
+            ),
+            ("mean multiplicity E/D", |p| p.mean_multiplicity, true, true),
         ];
-        for (k, (label, get, log_y)) in what.iter().enumerate() {
+        for (k, (label, get, log_y, counts)) in what.iter().enumerate() {
             let (mut y0, mut y1) = lin_range(self.points.iter().map(get), 0.08);
             if k == 0 {
                 y0 = y0.min(0.0);
                 y1 = y1.max(1.05);
-            }
-            if k == 2 {
-                y0 = y0.min(0.9);
-                y1 = y1.max(2.0);
             }
             let mut cb = ChartBuilder::on(&panels[k]);
             cb.margin(12).x_label_area_size(50).y_label_area_size(65);
@@ -639,32 +799,54 @@ impl Figure for HuberFig {
                     .collect()
             };
             if *log_y {
-                let (ly0, ly1) = log_range(self.points.iter().map(get), 1.3);
+                // Counts: a log axis from below the smallest count, labelled at integers only.
+                let lo = self.points.iter().map(get).fold(f64::INFINITY, f64::min);
+                let hi = self.points.iter().map(get).fold(0.0, f64::max);
+                let (ly0, ly1) = ((lo.max(1.0) / 1.4).max(0.7), (hi * 1.4).max(2.5));
                 let mut chart = cb
                     .build_cartesian_2d(x0..x1, (ly0..ly1).log_scale().base(2.0))
                     .map_err(de)?;
-                huber_panel(&mut chart, label, &series(ly0))?;
+                huber_panel(&mut chart, label, &series(ly0), *counts)?;
             } else {
+                if *counts {
+                    (y0, y1) = ((y0 - 0.6).floor().max(0.0), (y1 + 0.6).ceil());
+                }
                 let mut chart = cb.build_cartesian_2d(x0..x1, y0..y1).map_err(de)?;
-                huber_panel(&mut chart, label, &series(f64::NEG_INFINITY))?;
+                huber_panel(&mut chart, label, &series(f64::NEG_INFINITY), *counts)?;
             }
         }
         Ok(())
     }
 }
 
-/// One panel of the Huber figure on any y axis (linear or log): the mesh, one line with
-/// markers per `N`, and the legend in the emptiest corner.
-fn huber_panel<'a, DB, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+/// Tick label of a count axis: the integer when `v` is one, else nothing.
+fn integer_tick(v: f64) -> String {
+    let r = v.round();
+    if (v - r).abs() < 1e-6 * r.abs().max(1.0) && r >= 1.0 {
+        format!("{r:.0}")
+    } else {
+        String::new()
+    }
+}
+
+/// One panel of the Huber figure (linear δ axis; linear or log y): the mesh, one line per `N`
+/// with its own marker shape and width, so that coinciding curves stay distinguishable (the
+/// first N is drawn widest and with the largest marker, underneath the others), and the legend
+/// in the emptiest corner. `counts`: label the y axis at integers only.
+fn huber_panel<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     label: &str,
     series: &[(usize, Vec<(f64, f64)>)],
+    counts: bool,
 ) -> Result<()>
 where
     DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
         + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
+    let y_fmt = |v: &f64| if counts { integer_tick(*v) } else { tick(*v) };
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -672,21 +854,72 @@ where
         .x_desc("Huber δ")
         .y_desc(label)
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&y_fmt)
+        .y_labels(if counts { 60 } else { 10 })
         .label_style(font(15))
         .axis_desc_style(font(18))
         .draw()
         .map_err(de)?;
+    let k = series.len();
     for (j, (nf, pts)) in series.iter().enumerate() {
         let c = palette(j);
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-            .map_err(de)?
-            .label(format!("N = {nf}"))
-            .legend(legend_line(c));
-        chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled())))
-            .map_err(de)?;
+        let width = 2 + 2 * (k - 1 - j) as u32;
+        let size = 4 + 3 * (k - 1 - j) as i32;
+        let name = format!("N = {nf}");
+        let line = LineSeries::new(pts.clone(), c.stroke_width(width));
+        let leg = move |(x, y): (i32, i32)| {
+            PathElement::new([(x, y), (x + 20, y)], c.stroke_width(width))
+        };
+        match j % 3 {
+            0 => {
+                chart
+                    .draw_series(line)
+                    .map_err(de)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + leg((0, 0))
+                            + Circle::new((10, 0), size.min(7), c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, size, c.stroke_width(2))))
+                    .map_err(de)?;
+            }
+            1 => {
+                chart
+                    .draw_series(line)
+                    .map_err(de)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + leg((0, 0))
+                            + TriangleMarker::new((10, 0), size.min(7), c.filled())
+                    });
+                chart
+                    .draw_series(
+                        pts.iter()
+                            .map(|&p| TriangleMarker::new(p, size, c.filled())),
+                    )
+                    .map_err(de)?;
+            }
+            _ => {
+                chart
+                    .draw_series(line)
+                    .map_err(de)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + leg((0, 0))
+                            + Rectangle::new([(7, -3), (13, 3)], c.filled())
+                    });
+                chart
+                    .draw_series(pts.iter().map(|&p| {
+                        EmptyElement::at(p)
+                            + Rectangle::new([(-size, -size), (size, size)], c.filled())
+                    }))
+                    .map_err(de)?;
+            }
+        }
     }
     let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
     legend_auto(chart, &all, 0.35, 0.3)
@@ -705,6 +938,12 @@ mod tests {
         assert_eq!(suboptimal(&pts, 1e-3), vec![0]);
         // Within tolerance is not flagged.
         assert!(suboptimal(&[(4, 1.0), (8, 0.9999)], 1e-3).is_empty());
+    }
+
+    #[test]
+    fn over_best_is_one_while_the_gain_grows_and_below_after_a_drop() {
+        let r = over_best(&[(8, 2.0), (4, 1.0), (16, 1.5), (32, 3.0)]);
+        assert_eq!(r, vec![(4, 1.0), (8, 1.0), (16, 0.75), (32, 1.0)]);
     }
 
     #[test]

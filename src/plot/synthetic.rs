@@ -179,6 +179,7 @@ pub fn all() -> Vec<(&'static str, Draw)> {
                     .map(|&f| (f, f.min(cap(n)) as f64 * (0.2 + 0.01 * (f % 3) as f64)))
                     .collect(),
                 optimum: FEATURES.iter().map(|&f| (f, f as f64 * 0.25)).collect(),
+                optimum_trained_theta: FEATURES.iter().map(|&f| (f, f as f64 * 0.23)).collect(),
             })
             .collect(),
     };

@@ -26,7 +26,10 @@ pub fn pick(len: usize, k: usize) -> Vec<usize> {
 ///
 /// Top panel: in 2-D the weight vectors `W_i` themselves; in 3-D the unit directions of the
 /// embedded features with a positive third component, projected onto the first two axes (a
-/// front view of the sphere). All markers share one opacity, so features that share a
+/// front view of the sphere). In 2-D each direction (features within
+/// [`crate::toy::diagnostics::DIRECTION_THRESHOLD`] of each other) is a spoke to its longest
+/// member, a filled marker, its other members as small hollow markers, and its multiplicity
+/// written as "×m" when m ≥ 2; in 3-D markers share one opacity, so features that share a
 /// direction stack into darker markers. Not-embedded features are drawn as hollow grey
 /// circles (2-D). Bottom panel: `x_i' = (|W_i|² x + b_i)₊` for every embedded feature, with
 /// the identity dashed.
@@ -99,7 +102,16 @@ impl Figure for Superposition {
             };
             let mut chart = ChartBuilder::on(&tops[j])
                 .caption(
-                    format!("N = {}   ({} embedded)", m.features(), emb.len()),
+                    if self.n == 2 {
+                        let d = super::direction_groups(
+                            m,
+                            crate::toy::diagnostics::DIRECTION_THRESHOLD,
+                        )
+                        .len();
+                        format!("N = {}: E = {}, D = {d}", m.features(), emb.len())
+                    } else {
+                        format!("N = {}   ({} embedded)", m.features(), emb.len())
+                    },
                     font(20),
                 )
                 .margin(8)
@@ -144,13 +156,49 @@ impl Figure for Superposition {
                             .map(|&i| Circle::new((m.w[i][0], m.w[i][1]), 5, GREY.stroke_width(1))),
                     )
                     .map_err(de)?;
-                chart
-                    .draw_series(
-                        emb.iter().map(|&i| {
-                            Circle::new((m.w[i][0], m.w[i][1]), 6, color.mix(0.35).filled())
-                        }),
-                    )
-                    .map_err(de)?;
+                // Multiplicity shown explicitly, not by stacking translucent markers (which
+                // saturate: m = 2 and m = 128 would look alike): each direction is a spoke from
+                // the origin to its longest member, a filled marker there, every member a small
+                // hollow marker, and "×m" beside the direction when m ≥ 2.
+                let groups =
+                    super::direction_groups(m, crate::toy::diagnostics::DIRECTION_THRESHOLD);
+                for g in &groups {
+                    let top = g
+                        .iter()
+                        .copied()
+                        .max_by(|&a, &b| m.amplitude(a).total_cmp(&m.amplitude(b)))
+                        .expect("groups are non-empty");
+                    let (x, y) = (m.w[top][0], m.w[top][1]);
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(0.0, 0.0), (x, y)],
+                            color.mix(0.5).stroke_width(1),
+                        ))
+                        .map_err(de)?;
+                    chart
+                        .draw_series(g.iter().filter(|&&i| i != top).map(|&i| {
+                            Circle::new((m.w[i][0], m.w[i][1]), 3, color.stroke_width(1))
+                        }))
+                        .map_err(de)?;
+                    chart
+                        .draw_series(std::iter::once(Circle::new((x, y), 6, color.filled())))
+                        .map_err(de)?;
+                    if g.len() >= 2 {
+                        let a = m.amplitude(top).max(1e-12);
+                        let (ux, uy) = (x / a, y / a);
+                        let off = 0.09 * r;
+                        chart
+                            .draw_series(std::iter::once(
+                                EmptyElement::at((x + ux * off, y + uy * off))
+                                    + Text::new(
+                                        format!("×{}", g.len()),
+                                        (if ux > 0.7 { -44 } else { -12 }, -8),
+                                        font(15).color(&BLACK),
+                                    ),
+                            ))
+                            .map_err(de)?;
+                    }
+                }
             } else {
                 chart
                     .draw_series(emb.iter().filter_map(|&i| {
@@ -227,20 +275,7 @@ fn draw_responses<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Median of finite values (`None` if there are none).
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let k = v.len();
-    Some(if k % 2 == 1 {
-        v[k / 2]
-    } else {
-        0.5 * (v[k / 2 - 1] + v[k / 2])
-    })
-}
+pub use crate::stats::median;
 
 /// One model of the `intercept` figure.
 #[derive(Debug, Clone)]

@@ -99,16 +99,7 @@ pub struct Summary {
     pub amplitude_median: Option<f64>,
 }
 
-/// Linear-interpolated quantile of a sorted slice (`None` if empty).
-pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    let f = pos - lo as f64;
-    Some(sorted[lo] * (1.0 - f) + sorted[hi] * f)
-}
+pub use crate::stats::quantile;
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(|a, b| a.total_cmp(b));
