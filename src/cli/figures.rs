@@ -128,12 +128,18 @@ pub struct ReproduceOut {
     pub claim: String,
 }
 
+/// A bar on a terminal; elsewhere (CI, a batch job, a notebook) one plain line per step.
 struct Bar(indicatif::ProgressBar);
 
 impl plan::Progress for Bar {
     fn step(&self, message: &str) {
         self.0.set_message(message.to_string());
         self.0.inc(1);
+        if self.0.is_hidden() {
+            let (pos, len) = (self.0.position(), self.0.length().unwrap_or(0));
+            let t = super::progress::clock(self.0.elapsed().as_secs_f64());
+            eprintln!("superpose: reproduce: {pos}/{len} {message} (elapsed {t})");
+        }
     }
 }
 
@@ -145,6 +151,7 @@ pub fn reproduce_cmd(a: &ReproduceArgs, f: Format, out: &mut dyn Write) -> Resul
         plan::Plan::full()
     };
     plan.seed = a.seed;
+    plan.extras.extend(superpose::study::committed::extras());
     if a.out.exists() && !a.out.is_dir() {
         return Err(Error::invalid(
             "--out",

@@ -16,6 +16,7 @@
 //! `plan`.
 
 pub mod claims;
+pub mod committed;
 pub mod compare;
 pub mod facts;
 pub mod figures;
