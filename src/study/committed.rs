@@ -28,6 +28,8 @@ fn section<F: crate::plot::Figure>(
     markdown: String,
 ) -> Result<Section> {
     let rel = format!("figures/{name}");
+    let dir = out.join("figures");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     crate::plot::save(fig, &out.join(&rel))?;
     Ok(Section {
         markdown,
