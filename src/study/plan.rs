@@ -44,11 +44,6 @@ pub fn convention_facts(dims: &[usize], max_features: u64) -> Result<Vec<Convent
     Ok(out)
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::fsutil::write_atomic(path, bytes)
-}
-
 /// Dimensions checked for the note's large-n claims (claim 10) and the convention table.
 pub const CLAIM_DIMS: [usize; 15] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 /// Largest N searched for phase points.
@@ -227,10 +222,10 @@ pub fn write_all(
     };
     let claims = assess(&evidence);
     let md = markdown(header, &claims, &beyond, &drawn, sections);
-    write_atomic(&dir.join("report.md"), md.as_bytes())?;
+    crate::fsutil::write_atomic(&dir.join("report.md"), md.as_bytes())?;
     let json = serde_json::to_string_pretty(&claims)
         .map_err(|e| Error::Numerical(format!("claims.json: {e}")))?;
-    write_atomic(&dir.join("claims.json"), json.as_bytes())?;
+    crate::fsutil::write_atomic(&dir.join("claims.json"), json.as_bytes())?;
     Ok(Written { figures, claims })
 }
 
