@@ -217,6 +217,41 @@ fn check(n: usize, features: f64) -> Result<()> {
     Ok(())
 }
 
+/// `ln_count + ln q(t)`, `q(t) = P(|cos| > t)` for one pair of random unit vectors in `R^n`
+/// (`ln_count` at `t ≤ 0`, `−∞` at `t ≥ 1`).
+fn ln_tail(n: usize, ln_count: f64, t: f64) -> Result<f64> {
+    if t <= 0.0 {
+        return Ok(ln_count);
+    }
+    if t >= 1.0 {
+        return Ok(f64::NEG_INFINITY);
+    }
+    Ok(ln_count + ln_abs_cos_cdf(n, t)?.1)
+}
+
+/// The `t ∈ [0, 1]` at which `ln_count + ln q(t)` falls to `level`, where
+/// `q(t) = P(|cos| > t)` for one pair of random unit vectors in `R^n`; `0` when it is already
+/// below `level` at `t = 0`. Bisection (the function decreases from `ln_count` to `−∞`).
+fn ln_tail_root(n: usize, ln_count: f64, level: f64) -> Result<f64> {
+    let h = |t: f64| ln_tail(n, ln_count, t);
+    if h(0.0)? <= level {
+        return Ok(0.0);
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if h(mid)? > level {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(hi)
+}
+
 /// The expected largest `|cos|` between one of `N` i.i.d. uniform unit vectors in `R^n` and its
 /// nearest other vector.
 ///
@@ -235,36 +270,9 @@ pub fn expected_max_abs_cos(n: usize, features: f64) -> Result<f64> {
     }
     let k = features - 1.0; // N − 1 other vectors
     let ln_k = k.ln();
-    // h(t) = ln((N−1) q(t)), decreasing from ln(N−1) at t = 0 to −∞ at t = 1.
-    let h = |t: f64| -> Result<f64> {
-        if t <= 0.0 {
-            return Ok(ln_k);
-        }
-        if t >= 1.0 {
-            return Ok(f64::NEG_INFINITY);
-        }
-        Ok(ln_k + ln_abs_cos_cdf(n, t)?.1)
-    };
     // Below t_lo, (N−1) q ≥ 40 so F^{N−1} ≤ e^{−40} and the integrand is 1 to 4e-18;
     // above t_hi, the integrand is below (N−1) q ≤ 1e-17.
-    let root = |level: f64| -> Result<f64> {
-        if h(0.0)? <= level {
-            return Ok(0.0);
-        }
-        let (mut lo, mut hi) = (0.0f64, 1.0f64);
-        for _ in 0..200 {
-            let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
-                break;
-            }
-            if h(mid)? > level {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(hi)
-    };
+    let root = |level: f64| ln_tail_root(n, ln_k, level);
     let t_lo = root(40f64.ln())?;
     let t_hi = root(1e-17f64.ln())?.max(t_lo);
     let mut g = |t: f64| -> Result<f64> {
@@ -337,33 +345,8 @@ pub fn random_code_max_cos(n: usize, features: f64) -> Result<CodeMaxCos> {
     }
     // ln P = ln N + ln(N − 1) − ln 2.
     let ln_p = features.ln() + (features - 1.0).ln() - std::f64::consts::LN_2;
-    let h = |t: f64| -> Result<f64> {
-        if t <= 0.0 {
-            return Ok(ln_p);
-        }
-        if t >= 1.0 {
-            return Ok(f64::NEG_INFINITY);
-        }
-        Ok(ln_p + ln_abs_cos_cdf(n, t)?.1)
-    };
-    let root = |level: f64| -> Result<f64> {
-        if h(0.0)? <= level {
-            return Ok(0.0);
-        }
-        let (mut lo, mut hi) = (0.0f64, 1.0f64);
-        for _ in 0..200 {
-            let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
-                break;
-            }
-            if h(mid)? > level {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(hi)
-    };
+    let h = |t: f64| ln_tail(n, ln_p, t);
+    let root = |level: f64| ln_tail_root(n, ln_p, level);
     // Below t_lo, P q ≥ 1e17: every integrand is 1 to 1e-17. Above t_hi, P q ≤ 1e-17.
     let t_lo = root(1e17f64.ln())?;
     let t_hi = root(1e-17f64.ln())?.max(t_lo);
