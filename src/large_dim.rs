@@ -25,8 +25,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::gain::argmin_1d;
+use crate::gain::ThetaLaw;
 use crate::loss::Loss;
-use crate::symmetric::{configuration_at_theta, optimize_with, NeighbourModel, Options};
+use crate::symmetric::{
+    configuration_at_theta, frame_theta, optimize_with, NeighbourModel, Options,
+};
 use crate::toy::diagnostics::quantile;
 use crate::toy::sweep::SweepRecord;
 
@@ -62,6 +65,9 @@ pub struct ModelSide {
     pub multiplicity: u64,
     /// Neighbours in the first shell (`K_eff`).
     pub neighbours: f64,
+    /// Where θ comes from (frame model: `law` or the coding bound's name; null otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta_source: Option<String>,
 }
 
 /// The random-code baseline at `(n, N)`.
@@ -94,6 +100,9 @@ pub struct Row {
     pub kissing: ModelSide,
     /// The shell model.
     pub shell: ModelSide,
+    /// The frame model (the shell model's distribution at the larger of the law's θ and the
+    /// coding bound's, [`crate::symmetric::frame_theta`]).
+    pub frame: ModelSide,
     /// The shell model at the trained θ_min and the trained `E` (m = 1, D = E): the neighbour
     /// model alone, without the law's θ (null with fewer than two trained directions).
     pub shell_at_trained_theta: Option<ModelSide>,
@@ -110,6 +119,10 @@ pub struct Row {
     pub ratio_gain_kissing: Option<f64>,
     /// trained / shell gain.
     pub ratio_gain_shell: Option<f64>,
+    /// trained / frame intercept.
+    pub ratio_intercept_frame: Option<f64>,
+    /// trained / frame gain.
+    pub ratio_gain_frame: Option<f64>,
     /// trained / shell-at-trained-θ intercept.
     pub ratio_intercept_shell_trained_theta: Option<f64>,
     /// trained / shell-at-trained-θ gain.
@@ -158,10 +171,12 @@ pub fn committed() -> Result<LargeDim> {
     parse(COMMITTED)
 }
 
-/// Where the shell model was checked against training, and how well: what `extrapolate`
-/// prints beside its numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Where the matched neighbour model was checked against training, and how well: what
+/// `extrapolate` prints beside its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Extrapolation {
+    /// The model that matched training best ([`matched_model`]).
+    pub model: NeighbourModel,
     /// Smallest n checked.
     pub min_n: usize,
     /// Largest n checked.
@@ -170,36 +185,108 @@ pub struct Extrapolation {
     pub min_features: usize,
     /// Largest N checked.
     pub max_features: usize,
-    /// Largest |trained/shell − 1| of the intercept at `max_n`.
-    pub intercept_error: f64,
-    /// Largest |trained/shell − 1| of the gain at `max_n`.
+    /// Largest |trained/model − 1| of the intercept at `max_n` (null where every model
+    /// intercept there is 0, e.g. θ = π/2 at N ≤ 2n: no ratio).
+    pub intercept_error: Option<f64>,
+    /// Largest |trained − model| of the intercept at `max_n` (absolute).
+    pub intercept_abs_error: f64,
+    /// Largest |trained/model − 1| of the gain at `max_n`.
     pub gain_error: f64,
+    /// Largest |trained/model − 1| of the intercept over every row at n ≥ 16.
+    pub intercept_error_all: Option<f64>,
+    /// Largest |trained/model − 1| of the gain over every row at n ≥ 16.
+    pub gain_error_all: Option<f64>,
+    /// The checked grid: per trained n, the smallest and largest N.
+    pub grid: Vec<(usize, usize, usize)>,
 }
 
 impl Extrapolation {
-    /// Whether `(n, N)` lies within the checked grid.
+    /// Whether `(n, N)` lies within the checked grid: between two trained dimensions
+    /// `n₁ ≤ n ≤ n₂` (or at one), with `N` inside the range of `N` trained at both.
     pub fn covers(&self, n: usize, features: f64) -> bool {
-        (self.min_n..=self.max_n).contains(&n)
-            && features >= self.min_features as f64
-            && features <= self.max_features as f64
+        let below = self.grid.iter().filter(|g| g.0 <= n).max_by_key(|g| g.0);
+        let above = self.grid.iter().filter(|g| g.0 >= n).min_by_key(|g| g.0);
+        match (below, above) {
+            (Some(a), Some(b)) => {
+                let lo = a.1.max(b.1) as f64;
+                let hi = a.2.min(b.2) as f64;
+                features >= lo && features <= hi
+            }
+            _ => false,
+        }
     }
 }
 
-/// The check of a result (see [`Extrapolation`]).
+/// Rows at `n ≥` this count as large n (the targets of issue 13 and [`matched_model`]).
+pub const LARGE_N: usize = 16;
+/// The targets: intercept within 5 %, gain within 2 % of training.
+pub const TARGET_INTERCEPT: f64 = 0.05;
+/// See [`TARGET_INTERCEPT`].
+pub const TARGET_GAIN: f64 = 0.02;
+
+/// Ratio columns `(intercept, gain)` of a model.
+type Pick = fn(&Row) -> Option<f64>;
+fn picks(model: NeighbourModel) -> (Pick, Pick) {
+    match model {
+        NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
+        NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
+        NeighbourModel::Frame => (|x| x.ratio_intercept_frame, |x| x.ratio_gain_frame),
+    }
+}
+
+/// The neighbour model that matched training best at large n: the smallest
+/// `max(|intercept ratio − 1| / 5 %, |gain ratio − 1| / 2 %)` over the rows at `n ≥ 16` (ties
+/// to the earlier of [`NeighbourModel::ALL`]; null without such rows).
+pub fn matched_model(r: &LargeDim) -> Option<NeighbourModel> {
+    let score = |m: NeighbourModel| {
+        let (ci, cg) = picks(m);
+        let i = worst(&r.rows, LARGE_N, ci)?;
+        let g = worst(&r.rows, LARGE_N, cg)?;
+        Some((i / TARGET_INTERCEPT).max(g / TARGET_GAIN))
+    };
+    NeighbourModel::ALL
+        .iter()
+        .filter_map(|&m| score(m).map(|s| (m, s)))
+        .fold(None, |best: Option<(NeighbourModel, f64)>, x| match best {
+            Some(b) if b.1 <= x.1 => Some(b),
+            _ => Some(x),
+        })
+        .map(|b| b.0)
+}
+
+/// The check of a result (see [`Extrapolation`]), for the model that matched best.
 pub fn extrapolation_of(r: &LargeDim) -> Result<Extrapolation> {
-    let (max_n, ie, ge) = error_at_largest_n(r, NeighbourModel::Shell).ok_or_else(|| {
+    let none = || {
         Error::invalid(
             "large-n study",
-            "no row with both ratios of the shell model",
+            "no row at n ≥ 16 with both ratios of a neighbour model",
         )
-    })?;
+    };
+    let model = matched_model(r).ok_or_else(none)?;
+    let (max_n, ie, ge, ia) = error_at_largest_n(r, model).ok_or_else(none)?;
     let feats = r.rows.iter().map(|x| x.features);
+    let mut grid: Vec<(usize, usize, usize)> = Vec::new();
+    for x in r.rows.iter().filter(|x| x.n >= LARGE_N) {
+        match grid.iter_mut().find(|g| g.0 == x.n) {
+            Some(g) => {
+                g.1 = g.1.min(x.features);
+                g.2 = g.2.max(x.features);
+            }
+            None => grid.push((x.n, x.features, x.features)),
+        }
+    }
+    grid.sort_unstable();
     Ok(Extrapolation {
+        grid,
+        model,
         min_n: r.rows.iter().map(|x| x.n).min().unwrap_or(max_n),
         max_n,
         min_features: feats.clone().min().unwrap_or(0),
         max_features: feats.max().unwrap_or(0),
         intercept_error: ie,
+        intercept_abs_error: ia,
+        intercept_error_all: worst(&r.rows, LARGE_N, picks(model).0),
+        gain_error_all: worst(&r.rows, LARGE_N, picks(model).1),
         gain_error: ge,
     })
 }
@@ -209,10 +296,14 @@ pub fn extrapolation_check() -> Result<Extrapolation> {
     extrapolation_of(&committed()?)
 }
 
-/// The shell model at `(n, N)` with every feature embedded once (`E = D = N`, m = 1) at the
-/// law's θ: `(gain per feature, intercept)`. `N` is real (up to 10^13): it is rounded to an
+/// A neighbour model at `(n, N)` with every feature embedded once (`E = D = N`, m = 1) at its
+/// θ: `(gain per feature, intercept, θ)`. `N` is real (up to 10^15): it is rounded to an
 /// integer count.
-pub fn shell_extrapolation(n: usize, features: f64) -> Result<(f64, f64)> {
+pub fn model_extrapolation(
+    model: NeighbourModel,
+    n: usize,
+    features: f64,
+) -> Result<(f64, f64, f64)> {
     if !features.is_finite() || !(1.0..=1e15).contains(&features) {
         return Err(Error::invalid(
             "number of features N",
@@ -227,11 +318,11 @@ pub fn shell_extrapolation(n: usize, features: f64) -> Result<(f64, f64)> {
         1,
         &Loss::L2,
         &Options {
-            model: NeighbourModel::Shell,
+            model,
             ..Options::default()
         },
     )?;
-    Ok((p.gain / nf as f64, p.intercept))
+    Ok((p.gain / nf as f64, p.intercept, p.theta))
 }
 
 /// Settings of [`rows`].
@@ -255,8 +346,10 @@ impl Default for Settings {
     }
 }
 
+/// `a / b`, null where `a` is or `|b| < 10⁻⁹` (an intercept of 0 up to rounding, e.g. at θ =
+/// π/2, has no meaningful ratio).
 fn ratio(a: Option<f64>, b: f64) -> Option<f64> {
-    a.filter(|_| b != 0.0)
+    a.filter(|_| b.abs() >= 1e-9)
         .map(|a| a / b)
         .filter(|r| r.is_finite())
 }
@@ -271,7 +364,15 @@ fn model_side(n: usize, features: usize, model: NeighbourModel) -> Result<ModelS
             ..Options::default()
         },
     )?;
-    Ok(side_of(&p))
+    let mut side = side_of(&p);
+    if model == NeighbourModel::Frame {
+        side.theta_source = Some(
+            frame_theta(n, p.directions, ThetaLaw::default())?
+                .source
+                .into(),
+        );
+    }
+    Ok(side)
 }
 
 fn side_of(p: &crate::gain::SymmetricPoint) -> ModelSide {
@@ -282,6 +383,7 @@ fn side_of(p: &crate::gain::SymmetricPoint) -> ModelSide {
         embed: p.embed,
         multiplicity: p.multiplicity,
         neighbours: p.neighbours,
+        theta_source: None,
     }
 }
 
@@ -302,14 +404,62 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
         directions: r.directions,
         converged: r.converged,
     };
-    let kissing = model_side(r.n, r.features, NeighbourModel::Kissing)?;
-    let shell = model_side(r.n, r.features, NeighbourModel::Shell)?;
+    let random = if s.random {
+        Some(random_code(r.n, r.features, s.seed, s.random_iters)?)
+    } else {
+        None
+    };
+    row_of(r.n, r.features, trained, random)
+}
+
+/// The trained part of a row of a result written by [`write`], also by an earlier version
+/// (other fields ignored).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TrainedRow {
+    /// Model dimension.
+    pub n: usize,
+    /// Number of features.
+    pub features: usize,
+    /// The trained model.
+    pub trained: TrainedSide,
+    /// The random-code baseline.
+    pub random: Option<RandomCode>,
+}
+
+/// The trained rows of a result file (see [`TrainedRow`]).
+pub fn read_trained(path: &std::path::Path) -> Result<Vec<TrainedRow>> {
+    #[derive(Deserialize)]
+    struct File {
+        rows: Vec<TrainedRow>,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let f: File = serde_json::from_str(&text)
+        .map_err(|e| Error::parse(path.display().to_string(), e.to_string()))?;
+    Ok(f.rows)
+}
+
+/// A row re-derived from the trained side (and random code) of an earlier result's row: the
+/// neighbour models are recomputed, the training is kept (what `large-dim --keep` does for
+/// models trained by an earlier sweep).
+pub fn rederive(old: &TrainedRow) -> Result<Row> {
+    row_of(old.n, old.features, old.trained.clone(), old.random.clone())
+}
+
+fn row_of(
+    n: usize,
+    features: usize,
+    trained: TrainedSide,
+    random: Option<RandomCode>,
+) -> Result<Row> {
+    let kissing = model_side(n, features, NeighbourModel::Kissing)?;
+    let shell = model_side(n, features, NeighbourModel::Shell)?;
+    let frame = model_side(n, features, NeighbourModel::Frame)?;
     let welch = side_of(&configuration_at_theta(
-        r.n,
-        r.features as u64,
-        r.features as u64,
+        n,
+        features as u64,
+        features as u64,
         1,
-        welch_theta(r.n, r.features as f64),
+        welch_theta(n, features as f64),
         &Loss::L2,
         &Options {
             model: NeighbourModel::Shell,
@@ -317,32 +467,31 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
         },
     )?);
     let at = match trained.theta_min {
-        Some(t) if r.directions >= 2 && r.embedded >= 2 => Some(side_of(&configuration_at_theta(
-            r.n,
-            r.features as u64,
-            r.embedded as u64,
-            1,
-            t,
-            &Loss::L2,
-            &Options {
-                model: NeighbourModel::Shell,
-                ..Options::default()
-            },
-        )?)),
+        Some(t) if trained.directions >= 2 && trained.embedded >= 2 => {
+            Some(side_of(&configuration_at_theta(
+                n,
+                features as u64,
+                trained.embedded as u64,
+                1,
+                t,
+                &Loss::L2,
+                &Options {
+                    model: NeighbourModel::Shell,
+                    ..Options::default()
+                },
+            )?))
+        }
         _ => None,
     };
-    let random = if s.random {
-        Some(random_code(r.n, r.features, s.seed, s.random_iters)?)
-    } else {
-        None
-    };
     Ok(Row {
-        n: r.n,
-        features: r.features,
+        n,
+        features,
         ratio_intercept_kissing: ratio(trained.intercept, kissing.intercept),
         ratio_intercept_shell: ratio(trained.intercept, shell.intercept),
         ratio_gain_kissing: ratio(Some(trained.gain), kissing.gain),
         ratio_gain_shell: ratio(Some(trained.gain), shell.gain),
+        ratio_intercept_frame: ratio(trained.intercept, frame.intercept),
+        ratio_gain_frame: ratio(Some(trained.gain), frame.gain),
         ratio_gain_random: random
             .as_ref()
             .and_then(|x| ratio(Some(trained.gain), x.gain)),
@@ -355,6 +504,7 @@ pub fn row(rec: &SweepRecord, s: &Settings) -> Result<Row> {
         trained,
         kissing,
         shell,
+        frame,
         random,
     })
 }
@@ -596,27 +746,28 @@ fn f3(x: Option<f64>) -> String {
 /// code, with the ratios trained / model.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| n | N | trained θ_min | shell θ | trained c | kissing c | shell c | c / kissing | c / shell | trained gain | kissing gain | shell gain | random gain | gain / kissing | gain / shell | gain / random |\n\
+        "| n | N | trained θ_min | law θ | frame θ (source) | trained c | c / kissing | c / shell | c / frame | trained gain | frame gain | random gain | gain / kissing | gain / shell | gain / frame | gain / random |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {} | {:.3} | {:.3} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.3} | {:.3} ({}) | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} |\n",
             r.n,
             r.features,
             f3(r.trained.theta_min),
             r.shell.theta,
+            r.frame.theta,
+            r.frame.theta_source.as_deref().unwrap_or("–"),
             f3(r.trained.intercept),
-            r.kissing.intercept,
-            r.shell.intercept,
             f3(r.ratio_intercept_kissing),
             f3(r.ratio_intercept_shell),
+            f3(r.ratio_intercept_frame),
             r.trained.gain,
-            r.kissing.gain,
-            r.shell.gain,
+            r.frame.gain,
             r.random.as_ref().map_or_else(|| "–".into(), |x| format!("{:.1}", x.gain)),
             f3(r.ratio_gain_kissing),
             f3(r.ratio_gain_shell),
+            f3(r.ratio_gain_frame),
             f3(r.ratio_gain_random),
         ));
     }
@@ -635,24 +786,38 @@ pub fn worst(rows: &[Row], min_n: usize, pick: impl Fn(&Row) -> Option<f64>) -> 
 /// The report section: the table, the worst deviations of each model, and the commands.
 pub fn markdown_section(r: &LargeDim) -> String {
     let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{:.1} %", 100.0 * v));
-    let min_n = 16;
+    let min_n = LARGE_N;
     let mut s = String::from("## Large n: the symmetric theory against training\n\n");
     s.push_str(
-        "Trained models (exact loss, L2) beside the two neighbour models of the symmetric theory \
-         (`kissing`: K neighbours at θ, K the kissing number of d = n − 1; `shell`: a shell at θ \
-         holding what the uniform density puts below θ, the uniform density beyond) and a random \
-         code (directions drawn uniformly, slopes and biases optimised per feature). \
-         θ is the law's at the model's optimal D; c is the intercept.\n\n",
+        "Trained models (exact loss, L2) beside the three neighbour models of the symmetric \
+         theory (`kissing`: K neighbours at the law's θ, K the kissing number of d = n − 1; \
+         `shell`: a shell at the law's θ holding what the uniform density puts below θ, the \
+         uniform density beyond; `frame`: the shell model's distribution at the larger of the \
+         law's θ and the coding bound's — simplex, cross-polytope, Welch or Levenshtein's \
+         bound for lines, `symmetric::frame_theta`) and a random code (directions drawn \
+         uniformly, slopes and biases optimised per feature). θ is taken at each model's \
+         optimal D; c is the intercept; ratios are trained / model.\n\n",
     );
     s.push_str(&table(&r.rows));
+    s.push_str(&format!("\nLargest deviation at n ≥ {min_n}:"));
+    for m in NeighbourModel::ALL {
+        let (ci, cg) = picks(m);
+        s.push_str(&format!(
+            " {m}: intercept {}, gain {};",
+            pct(worst(&r.rows, min_n, ci)),
+            pct(worst(&r.rows, min_n, cg))
+        ));
+    }
+    s.pop();
     s.push_str(&format!(
-        "\nLargest deviation at n ≥ {min_n}: intercept {} (kissing) and {} (shell); gain {} \
-         (kissing) and {} (shell).\n\n",
-        pct(worst(&r.rows, min_n, |x| x.ratio_intercept_kissing)),
-        pct(worst(&r.rows, min_n, |x| x.ratio_intercept_shell)),
-        pct(worst(&r.rows, min_n, |x| x.ratio_gain_kissing)),
-        pct(worst(&r.rows, min_n, |x| x.ratio_gain_shell)),
+        ". Targets: intercept within {:.0} %, gain within {:.0} %.",
+        100.0 * TARGET_INTERCEPT,
+        100.0 * TARGET_GAIN
     ));
+    if let Some(m) = matched_model(r) {
+        s.push_str(&format!(" Matched best (what `extrapolate` uses): {m}."));
+    }
+    s.push_str("\n\n");
     s.push_str(&format!(
         "Sweep: `{}`\n\nTable: `{}`\n",
         r.sweep_command, r.command
@@ -660,17 +825,31 @@ pub fn markdown_section(r: &LargeDim) -> String {
     s
 }
 
-/// The measured error of a neighbour model at the largest `n` of a study: `(n, largest
-/// |intercept ratio − 1|, largest |gain ratio − 1|)` over the rows at that `n`.
-pub fn error_at_largest_n(r: &LargeDim, model: NeighbourModel) -> Option<(usize, f64, f64)> {
-    let n = r.rows.iter().map(|x| x.n).max()?;
-    type Pick = fn(&Row) -> Option<f64>;
-    let (ci, cg): (Pick, Pick) = match model {
-        NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
-        NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
-    };
+/// The measured error of a neighbour model at the largest `n` of a study with a gain ratio:
+/// `(n, largest |intercept ratio − 1| (null if no row there has one), largest |gain ratio −
+/// 1|, largest |trained − model| intercept)` over the rows at that `n`.
+pub fn error_at_largest_n(
+    r: &LargeDim,
+    model: NeighbourModel,
+) -> Option<(usize, Option<f64>, f64, f64)> {
+    let (ci, cg) = picks(model);
+    let n = r
+        .rows
+        .iter()
+        .filter(|x| cg(x).is_some())
+        .map(|x| x.n)
+        .max()?;
     let at: Vec<Row> = r.rows.iter().filter(|x| x.n == n).cloned().collect();
-    Some((n, worst(&at, n, ci)?, worst(&at, n, cg)?))
+    let side = |x: &Row| match model {
+        NeighbourModel::Kissing => x.kissing.intercept,
+        NeighbourModel::Shell => x.shell.intercept,
+        NeighbourModel::Frame => x.frame.intercept,
+    };
+    let abs = at
+        .iter()
+        .filter_map(|x| x.trained.intercept.map(|c| (c - side(x)).abs()))
+        .fold(0.0, f64::max);
+    Some((n, worst(&at, n, ci), worst(&at, n, cg)?, abs))
 }
 
 #[cfg(test)]

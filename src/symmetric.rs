@@ -57,6 +57,52 @@
 //! greedy Chabauty–Shannon–Wyner bound). With few directions a direction cannot have more neighbours than
 //! there are other directions, so `K_eff = min(K, D − 1)`. Overridable.
 //!
+//! ## The frame model (large n)
+//!
+//! The θ law packs caps of radius θ/2 in flat `d = n − 1` space: a direction sees a local
+//! lattice. At large n and `D ≲ n³` that picture fails — one direction has far fewer than the
+//! kissing number of neighbours, and the caps (θ/2 ≈ 0.7 rad) are not small — and the law's θ
+//! falls below what codes reach (n = 32, N = 256: trained θ_min 1.404 against the law's 1.263).
+//! What limits θ there is the frame identity. For unit directions `u_i`,
+//! `Σ_{i,j} cos²_ij = ‖Σ_i u_i u_iᵀ‖²_F ≥ D²/n` (equality for tight frames), so around a
+//! typical direction `Σ_{j≠i} cos²_ij ≥ D/n − 1` and `max_j cos²_ij ≥ μ_W²`,
+//! `μ_W² = (D − n)/(n (D − 1))` (Welch). A code whose cosines around each direction are spread
+//! symmetrically about 0 — as trained codes' are: the note's pairwise-angle density, and
+//! `Σ_{i≠j} cos_ij = |Σ u_i|² − D ≥ −D` keeps their mean at or above `−1/(D − 1)` — has its
+//! largest *positive* cosine at that level too: it packs lines, and the bounds for line packings
+//! bound its θ_min from above. Trained codes at n ≥ 16 reach them where the law says less
+//! (n = 32, N = 256: Welch 1.404, trained 1.404; n = 16, N = 256: Levenshtein 1.231, trained
+//! 1.234; `superpose large-dim --from docs/large_dim/result.json`).
+//!
+//! # Formula
+//!
+//! ```text
+//! θ = max(θ_law(n, D), θ_code(n, D))
+//! ```
+//!
+//! with `θ_code` of [`code_theta`]: the simplex for `D ≤ n + 1`, `π/2` for `D ≤ 2n` (Rankin;
+//! the cross-polytope), Welch's bound for `D ≤ n(n+1)/2`, Levenshtein's second bound for lines
+//! for `D ≤ n(n+1)(n+2)/6`, and none beyond (the law alone). Where the law's θ is the larger —
+//! n ≤ 8 at every N ≥ 2n+1 of the note's sweep, where codes are lattice-like — the frame model
+//! *is* the shell model. The other directions lie as in the shell model: the uniform density
+//! `(D − 1) p(φ)` beyond θ and a shell at θ holding the `(D − 1) F(θ)` that the uniform density
+//! puts below θ, so the loss is the shell model's formula above (L2: closed form per shell,
+//! Gauss–Legendre panels for the continuum in `t = cos φ`; intercept by argmin). That
+//! distribution clips only the positive tail; it has less `Σ_j cos²_ij` than the frame
+//! identity asks (`(D − 1)/n` of the uniform density minus what the clipping removes), and the
+//! deficit must sit at negative cosines, which never fire under the ReLU (`cross(g, b) = 0`
+//! for `g + b ≤ 0`) — so the identity constrains θ and leaves the loss as it is. (A shell
+//! holding every positive cosine, as an equiangular frame would, puts the intercept closer to
+//! `cos θ`, away from the trained one: at the trained θ the shell's uniform mass gives the
+//! trained intercept within 3.3 % at n = 16, 32.)
+//!
+//! Where it misses (measured, `docs/large_dim/`): near `D = n(n+1)/2` Welch's bound is far
+//! from attainable (equiangular tight frames are rare; n = 32, N = 512: trained θ_min 1.345
+//! against 1.399), and for `D ≲ 4n` codes beat the line bounds by using the sign, which the
+//! ReLU allows (n = 64, N = 256: trained 1.501 against Welch's 1.462). The model's θ jumps at
+//! `D = 2n` (π/2 to Welch) and at `D = n(n+1)(n+2)/6` (the end of Levenshtein's range, to the
+//! law).
+//!
 //! ## Search over `E` and `m`
 //!
 //! `m = 1..=M` (default 16) and an integer number of directions `D`, `E = m D ≤ N` (unlike
@@ -132,11 +178,24 @@ pub enum NeighbourModel {
     /// A shell at θ holding what the uniform density puts below θ, `(D − 1) F(θ)`, and the
     /// uniform density `(D − 1) p(φ)` beyond θ.
     Shell,
+    /// The shell model's distribution at the angle of [`frame_theta`]: the larger of the law's
+    /// θ and the coding bound's (module docs, "The frame model").
+    Frame,
 }
 
 impl NeighbourModel {
-    /// Both models, the original first.
-    pub const ALL: [NeighbourModel; 2] = [NeighbourModel::Kissing, NeighbourModel::Shell];
+    /// Every model, the original first.
+    pub const ALL: [NeighbourModel; 3] = [
+        NeighbourModel::Kissing,
+        NeighbourModel::Shell,
+        NeighbourModel::Frame,
+    ];
+
+    /// Whether the model spreads the other directions as the shell model does (shell and
+    /// frame).
+    fn has_shell(self) -> bool {
+        matches!(self, NeighbourModel::Shell | NeighbourModel::Frame)
+    }
 }
 
 impl std::fmt::Display for NeighbourModel {
@@ -144,6 +203,7 @@ impl std::fmt::Display for NeighbourModel {
         f.write_str(match self {
             NeighbourModel::Kissing => "kissing",
             NeighbourModel::Shell => "shell",
+            NeighbourModel::Frame => "frame",
         })
     }
 }
@@ -154,12 +214,84 @@ impl std::str::FromStr for NeighbourModel {
         match s {
             "kissing" => Ok(NeighbourModel::Kissing),
             "shell" => Ok(NeighbourModel::Shell),
+            "frame" => Ok(NeighbourModel::Frame),
             other => Err(Error::invalid(
                 "neighbour model",
-                format!("{other:?}: expected kissing or shell"),
+                format!("{other:?}: expected kissing, shell or frame"),
             )),
         }
     }
+}
+
+/// The frame model's θ for `D` directions in `R^n` and where it comes from (module docs, "The
+/// frame model").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FrameAngle {
+    /// θ of the model: the larger of `theta_law` and `theta_code`.
+    pub theta: f64,
+    /// The θ law's angle (small-angle or chord, as chosen).
+    pub theta_law: f64,
+    /// The coding bound's angle [`code_theta`] (null beyond the bounds' range).
+    pub theta_code: Option<f64>,
+    /// Which one θ is: `law`, or the bound's name.
+    pub source: &'static str,
+}
+
+/// The largest minimal angle that `D` directions in `R^n` can have under the coding bounds
+/// used by the frame model, and the bound's name (null for `D < 2` or beyond
+/// `D = n(n+1)(n+2)/6`, where none of them applies).
+///
+/// # Formula
+///
+/// * `D ≤ n + 1`: the regular simplex, `cos θ = −1/(D − 1)` (optimal);
+/// * `n + 1 < D ≤ 2n`: `θ = π/2` (Rankin: more than `n + 1` points have a pair at `cos ≥ 0`;
+///   the cross-polytope's `2n` reach it);
+/// * `2n < D ≤ n(n+1)/2`: Welch's bound for lines, `cos² θ = (D − n)/(n (D − 1))` (Welch 1974;
+///   met by equiangular tight frames);
+/// * `n(n+1)/2 < D ≤ n(n+1)(n+2)/6`: Levenshtein's second bound for lines,
+///   `D ≤ n(n+2)(1 − μ²)/(3 − (n+2)μ²)` for `1/(n+2) ≤ μ² ≤ 3/(n+4)`, i.e.
+///   `cos² θ = (3D − n(n+2)) / ((n+2)(D − n))` (Levenshtein 1982; Haas, Hammen and Mixon,
+///   "The Levenstein bound for packings in projective spaces", 2017). It equals Welch's at
+///   `D = n(n+1)/2` and is met by the 120 lines of E8's roots at `n = 8` (`μ = 1/2`).
+pub fn code_theta(n: usize, d: f64) -> Option<(f64, &'static str)> {
+    let nf = n as f64;
+    if d.is_nan() || d < 2.0 || n < 2 {
+        return None;
+    }
+    if d <= nf + 1.0 {
+        return Some(((-1.0 / (d - 1.0)).acos(), "simplex"));
+    }
+    if d <= 2.0 * nf {
+        return Some((std::f64::consts::FRAC_PI_2, "cross-polytope (Rankin)"));
+    }
+    if d <= 0.5 * nf * (nf + 1.0) {
+        return Some((((d - nf) / (nf * (d - 1.0))).sqrt().acos(), "Welch"));
+    }
+    if d <= nf * (nf + 1.0) * (nf + 2.0) / 6.0 {
+        let mu2 = (3.0 * d - nf * (nf + 2.0)) / ((nf + 2.0) * (d - nf));
+        return Some((mu2.sqrt().acos(), "Levenshtein (lines)"));
+    }
+    None
+}
+
+/// The frame model's θ: the larger of the law's θ and [`code_theta`] (module docs).
+pub fn frame_theta(n: usize, d: f64, law: ThetaLaw) -> Result<FrameAngle> {
+    let theta_law = law.pick(&theta_min_ln(n, d.ln().max(0.0))?);
+    let code = code_theta(n, d);
+    Ok(match code {
+        Some((t, src)) if t > theta_law => FrameAngle {
+            theta: t,
+            theta_law,
+            theta_code: Some(t),
+            source: src,
+        },
+        _ => FrameAngle {
+            theta: theta_law,
+            theta_law,
+            theta_code: code.map(|c| c.0),
+            source: "law",
+        },
+    })
 }
 
 /// Search settings.
@@ -445,9 +577,10 @@ struct Spec {
 
 fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
     let d = embed as f64 / m as f64;
-    let theta = match spec.theta {
-        Some(t) => t,
-        None => spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
+    let theta = match (spec.theta, spec.model) {
+        (Some(t), _) => t,
+        (None, NeighbourModel::Frame) => frame_theta(n, d, spec.law)?.theta,
+        (None, _) => spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
     };
     let (cos, omc, _) = intercept_parts(theta);
     let (k_eff, rest) = match spec.model {
@@ -455,8 +588,8 @@ fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
             let k_eff = spec.k.min((d - 1.0).max(0.0));
             (k_eff, rest_of(n, d, k_eff)?)
         }
-        NeighbourModel::Shell if cos > 0.0 => shell_of(n, d, theta)?,
-        NeighbourModel::Shell => (0.0, None),
+        _ if cos > 0.0 => shell_of(n, d, theta)?,
+        _ => (0.0, None),
     };
     Ok(Geometry {
         theta,
@@ -565,10 +698,11 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
         return Err(Error::invalid("max multiplicity", "must be at least 1"));
     }
     let k = match opts.neighbours {
-        Some(_) if opts.model == NeighbourModel::Shell => {
+        Some(_) if opts.model.has_shell() => {
             return Err(Error::invalid(
                 "neighbours K",
-                "the shell model sets its neighbours from θ; K applies to the kissing model",
+                "the shell and frame models set their neighbours from θ; K applies to the \
+                 kissing model",
             ))
         }
         Some(k) => {
@@ -578,7 +712,7 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
             }
             k
         }
-        None if opts.model == NeighbourModel::Shell => {
+        None if opts.model.has_shell() => {
             crate::sphere::check_dim(n)?;
             if n < 2 {
                 return Err(Error::invalid(
@@ -1266,6 +1400,174 @@ mod tests {
             NeighbourModel::Shell
         );
         assert!("kiss".parse::<NeighbourModel>().is_err());
+    }
+
+    /// The coding bounds against codes that meet them: the simplex and cross-polytope angles,
+    /// the 28 equiangular lines in R^7 (the vectors of R^8 with two entries 3 and six −1, in
+    /// the hyperplane Σx = 0: Welch with equality, |cos| = 1/3) and the 120 lines of E8's roots (Levenshtein's second bound with equality
+    /// at μ = 1/2); Welch and Levenshtein agree at D = n(n+1)/2; none beyond n(n+1)(n+2)/6.
+    #[test]
+    fn code_theta_meets_the_codes_that_attain_it() {
+        use crate::codes::{cross_polytope, e8_roots, min_angle, simplex};
+        for n in [3usize, 8, 20] {
+            let s = code_theta(n, (n + 1) as f64).unwrap();
+            assert_close(s.0, min_angle(&simplex(n)), 1e-12);
+            let c = code_theta(n, (2 * n) as f64).unwrap();
+            assert_close(c.0, min_angle(&cross_polytope(n)), 1e-12);
+        }
+        // Lines: one representative per antipodal pair; the largest |cos| between lines.
+        let lines = |pts: Vec<Vec<f64>>| -> (usize, f64) {
+            let mut reps: Vec<Vec<f64>> = Vec::new();
+            for p in pts {
+                let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+                let norm = dot(&p, &p).sqrt();
+                let u: Vec<f64> = p.iter().map(|x| x / norm).collect();
+                if !reps.iter().any(|r| dot(r, &u) < -1.0 + 1e-9) {
+                    reps.push(u);
+                }
+            }
+            let mut mu = 0.0f64;
+            for i in 0..reps.len() {
+                for j in (i + 1)..reps.len() {
+                    let g: f64 = reps[i].iter().zip(&reps[j]).map(|(a, b)| a * b).sum();
+                    mu = mu.max(g.abs());
+                }
+            }
+            (reps.len(), mu)
+        };
+        let mut ets = Vec::new();
+        for a in 0..8 {
+            for b in (a + 1)..8 {
+                let mut v = vec![-1.0; 8];
+                v[a] = 3.0;
+                v[b] = 3.0;
+                ets.push(v);
+            }
+        }
+        let (d, mu) = lines(ets);
+        assert_eq!(d, 28);
+        let (t, src) = code_theta(7, d as f64).unwrap();
+        assert_eq!(src, "Welch");
+        assert_close(t.cos(), mu, 1e-12);
+        assert_close(mu, 1.0 / 3.0, 1e-12);
+        let (d, mu) = lines(e8_roots());
+        assert_eq!(d, 120);
+        let (t, src) = code_theta(8, d as f64).unwrap();
+        assert_eq!(src, "Levenshtein (lines)");
+        assert_close(t.cos(), mu, 1e-12);
+        assert_close(mu, 0.5, 1e-12);
+        for n in [4usize, 16, 64] {
+            let nf = n as f64;
+            let g = 0.5 * nf * (nf + 1.0);
+            let (w, _) = code_theta(n, g).unwrap();
+            let mu2 = (3.0 * g - nf * (nf + 2.0)) / ((nf + 2.0) * (g - nf));
+            assert_close(w.cos(), mu2.sqrt(), 1e-12);
+            assert_close(w.cos().powi(2), 1.0 / (nf + 2.0), 1e-12);
+            assert!(code_theta(n, nf * (nf + 1.0) * (nf + 2.0) / 6.0 + 1.0).is_none());
+        }
+        assert!(code_theta(8, 1.0).is_none());
+    }
+
+    /// The frame model's θ is the larger of the law's and the bound's; where the law's is larger
+    /// the frame model is the shell model; with D ≤ 2n nothing interferes (gain E/3).
+    #[test]
+    fn frame_model_is_the_shell_model_at_the_larger_angle() {
+        for &(n, d) in &[(8usize, 1024.0), (32, 256.0), (16, 5000.0), (64, 100.0)] {
+            let f = frame_theta(n, d, ThetaLaw::SmallAngle).unwrap();
+            let law = theta_min_ln(n, f64::ln(d)).unwrap().theta;
+            assert_close(f.theta_law, law, REL_TIGHT);
+            let code = code_theta(n, d).map(|c| c.0);
+            assert_eq!(f.theta_code, code);
+            assert_close(f.theta, law.max(code.unwrap_or(0.0)), REL_TIGHT);
+            assert_eq!(f.source == "law", code.map_or(true, |c| c <= law));
+        }
+        let frame = Options {
+            model: NeighbourModel::Frame,
+            ..Options::default()
+        };
+        let shell = Options {
+            model: NeighbourModel::Shell,
+            ..Options::default()
+        };
+        // n = 8, N = 1024: the law's θ is larger; the two models agree exactly.
+        let a = configuration(8, 1024, 1024, 1, &Loss::L2, &frame).unwrap();
+        let b = configuration(8, 1024, 1024, 1, &Loss::L2, &shell).unwrap();
+        assert_eq!(
+            (a.theta, a.intercept, a.gain),
+            (b.theta, b.intercept, b.gain)
+        );
+        // n = 32, N = 256: Welch's angle, and the shell model evaluated there.
+        let a = configuration(32, 256, 256, 1, &Loss::L2, &frame).unwrap();
+        let w = configuration_at_theta(32, 256, 256, 1, a.theta, &Loss::L2, &shell).unwrap();
+        assert_close(a.theta, code_theta(32, 256.0).unwrap().0, REL_TIGHT);
+        assert_close(a.gain, w.gain, REL_TIGHT);
+        // n = 64, N = 128: the cross-polytope; the optimum embeds all at gain N/3.
+        let p = optimize_with(64, 128, &Loss::L2, &frame).unwrap();
+        assert!(p.embed == 128 && p.intercept.abs() < 1e-12, "{p:?}");
+        assert_close(p.gain, 128.0 / 3.0, REL_TIGHT);
+        assert_eq!(
+            "frame".parse::<NeighbourModel>().unwrap(),
+            NeighbourModel::Frame
+        );
+        let bad = Options {
+            neighbours: Some(3.0),
+            ..frame
+        };
+        assert!(optimize_with(32, 100, &Loss::L2, &bad).is_err());
+    }
+
+    /// Brute force over a sampled code: D uniform random directions with every cosine above
+    /// cos θ moved onto the shell at cos θ have, around one direction, the frame model's
+    /// distribution; so the mean over directions of `Σ_j (min(cos_ij, cos θ) − c)₊³ /
+    /// (3 min(cos_ij, cos θ))` has expectation the model's cross term at the frame θ and the
+    /// model's optimal c. Pair terms are pairwise independent (exact standard error); within
+    /// 4 of them. Then the gain B²/A from the sampled cross term against the model's gain.
+    #[test]
+    fn frame_cross_term_matches_a_sampled_code() {
+        let frame = Options {
+            model: NeighbourModel::Frame,
+            ..Options::default()
+        };
+        for &(n, d, seed) in &[(32usize, 256usize, 5u64), (16, 256, 6), (24, 400, 7)] {
+            let p = configuration(n, d as u64, d as u64, 1, &Loss::L2, &frame).unwrap();
+            let (ct, c) = (p.theta.cos(), p.intercept);
+            assert!(ct > 0.0 && c > 0.0 && c < ct, "n={n}: {p:?}");
+            let u = crate::large_dim::random_directions(n, d, seed);
+            let mut terms = Vec::new();
+            for i in 0..d {
+                for j in (i + 1)..d {
+                    let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
+                    let t = g.min(ct);
+                    terms.push(if t > c {
+                        (t - c).powi(3) / (3.0 * t)
+                    } else {
+                        0.0
+                    });
+                }
+            }
+            let pairs = terms.len() as f64;
+            let mean = terms.iter().sum::<f64>() / pairs;
+            let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (pairs - 1.0);
+            let sample = 2.0 * pairs * mean / d as f64;
+            let se = 2.0 / d as f64 * (pairs * var).sqrt();
+            let model = shell_cross(n, d as f64, p.theta, c);
+            assert!(se > 0.0 && se < 0.2 * model, "n={n}: se {se} vs {model}");
+            assert!(
+                (sample - model).abs() < 4.0 * se,
+                "n={n} D={d}: sample {sample} ± {se}, model {model}"
+            );
+            // Gain per feature B²/A at (c, optimal k): sampled against the model's.
+            let omc = 1.0 - c;
+            let b = omc * omc * (2.0 + c) / 6.0;
+            let g_sample = b * b / (omc.powi(3) / 3.0 + sample);
+            let dg = b * b / (omc.powi(3) / 3.0 + sample).powi(2) * 4.0 * se;
+            assert!(
+                (g_sample * d as f64 - p.gain).abs() <= dg * d as f64 + 1e-9 * p.gain,
+                "n={n}: sampled gain {} vs model {}",
+                g_sample * d as f64,
+                p.gain
+            );
+        }
     }
 
     /// At the law's own θ the θ-given configuration is the ordinary one.

@@ -49,25 +49,64 @@ fn committed_result_and_cli() {
     assert_eq!(rows.len(), r.rows.len());
     util::has_keys(
         &rows[0],
-        &["ratio_intercept_shell", "ratio_gain_shell", "gain_random"],
+        &[
+            "ratio_intercept_shell",
+            "ratio_gain_shell",
+            "ratio_intercept_frame",
+            "ratio_gain_frame",
+            "theta_frame_source",
+            "gain_random",
+        ],
     );
     util::fails_cleanly(&["large-dim"]);
     util::fails_cleanly(&["large-dim", "--from", "docs/large_dim/nonexistent.json"]);
+    util::fails_cleanly(&[
+        "large-dim",
+        "--from",
+        "docs/large_dim/result.json",
+        "--out",
+        "x.json",
+    ]);
+    // One (n, N) in two folders.
+    util::fails_cleanly(&[
+        "large-dim",
+        "--dir",
+        "docs/large_dim/small",
+        "docs/large_dim/small",
+        "--no-random",
+    ]);
 }
 
 /// `extrapolate` says where it leaves the checked range, with the measured error there.
 #[test]
 fn extrapolate_reports_the_checked_range() {
     let c = large_dim::extrapolation_check().unwrap();
+    let &(n, _, hi) = c.grid.last().unwrap();
+    assert_eq!(n, c.max_n);
     let inside = util::json(&[
         "extrapolate",
         "--dims",
-        &c.max_n.to_string(),
+        &n.to_string(),
         "--features",
-        &c.max_features.to_string(),
+        &hi.to_string(),
     ]);
     assert_eq!(inside[0]["in_checked_range"], true);
     assert_eq!(util::num(&inside[0], "checked_up_to_n") as usize, c.max_n);
+    // The model that matched is the one extrapolate uses, at its own θ.
+    assert_eq!(inside[0]["neighbour_model"], c.model.to_string());
+    let (g, ic, th) = large_dim::model_extrapolation(c.model, n, hi as f64).unwrap();
+    assert!((util::num(&inside[0], "gain_per_feature_model") - g).abs() < 1e-12);
+    assert!((util::num(&inside[0], "intercept_model") - ic).abs() < 1e-12);
+    assert!((util::num(&inside[0], "theta_model") - th).abs() < 1e-12);
+    // Beyond the largest N checked at the largest n: outside.
+    let beyond = util::json(&[
+        "extrapolate",
+        "--dims",
+        &n.to_string(),
+        "--features",
+        &(2 * hi).to_string(),
+    ]);
+    assert_eq!(beyond[0]["in_checked_range"], false);
     let out = util::run(&["extrapolate", "--dims", "512", "--features", "1e6"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

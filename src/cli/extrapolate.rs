@@ -91,17 +91,28 @@ pub struct ExtrapolateOut {
     pub random_code_max_cos_lower: Option<f64>,
     /// Rigorous upper bound on `random_code_max_cos`.
     pub random_code_max_cos_upper: Option<f64>,
-    /// Shell neighbour model (the model checked against training, `superpose large-dim`):
-    /// gain per feature at E = N, m = 1, the law's θ (null where the model fails).
-    pub gain_per_feature_shell: Option<f64>,
-    /// Shell model's intercept there.
-    pub intercept_shell: Option<f64>,
-    /// Largest n at which the shell model was checked against trained models.
+    /// The neighbour model that matched training best (`superpose large-dim`, the committed
+    /// `docs/large_dim/result.json`): kissing, shell or frame.
+    pub neighbour_model: String,
+    /// That model's θ at D = N (frame model: the larger of the law's θ and the coding bound's).
+    pub theta_model: Option<f64>,
+    /// That model's gain per feature at E = N, m = 1 (null where the model fails).
+    pub gain_per_feature_model: Option<f64>,
+    /// That model's intercept there.
+    pub intercept_model: Option<f64>,
+    /// Largest n at which the model was checked against trained models.
     pub checked_up_to_n: usize,
-    /// Measured largest |trained/model − 1| of the shell model's intercept at that n.
-    pub checked_intercept_error: f64,
-    /// Measured largest |trained/model − 1| of the shell model's gain at that n.
+    /// Measured largest |trained/model − 1| of the model's intercept at that n (null where
+    /// the model's intercept is 0 there).
+    pub checked_intercept_error: Option<f64>,
+    /// Measured largest |trained − model| of the intercept at that n.
+    pub checked_intercept_abs_error: f64,
+    /// Measured largest |trained/model − 1| of the model's gain at that n.
     pub checked_gain_error: f64,
+    /// Measured largest |trained/model − 1| of the intercept over the whole checked grid.
+    pub checked_intercept_error_all: Option<f64>,
+    /// Measured largest |trained/model − 1| of the gain over the whole checked grid.
+    pub checked_gain_error_all: Option<f64>,
     /// Whether (n, N) lies inside the checked range (n and N both within the trained grid).
     pub in_checked_range: bool,
 }
@@ -151,7 +162,7 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
             } else {
                 None
             };
-            let shell = large_dim::shell_extrapolation(n, nn).ok();
+            let model = large_dim::model_extrapolation(check.model, n, nn).ok();
             let inside = check.covers(n, nn);
             if !inside {
                 outside.push(format!("n = {n}, N = {nn}"));
@@ -181,25 +192,46 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 random_code_max_cos: coherence.map(|c| c.estimate),
                 random_code_max_cos_lower: coherence.map(|c| c.lower),
                 random_code_max_cos_upper: coherence.map(|c| c.upper),
-                gain_per_feature_shell: shell.map(|s| s.0),
-                intercept_shell: shell.map(|s| s.1),
+                neighbour_model: check.model.to_string(),
+                theta_model: model.map(|s| s.2),
+                gain_per_feature_model: model.map(|s| s.0),
+                intercept_model: model.map(|s| s.1),
                 checked_up_to_n: check.max_n,
                 checked_intercept_error: check.intercept_error,
+                checked_intercept_abs_error: check.intercept_abs_error,
                 checked_gain_error: check.gain_error,
+                checked_intercept_error_all: check.intercept_error_all,
+                checked_gain_error_all: check.gain_error_all,
                 in_checked_range: inside,
             });
         }
     }
+    let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{:.1} %", 100.0 * v));
+    let ie = match check.intercept_error {
+        Some(e) => format!(
+            "{:.1} % ({:.3} absolute)",
+            100.0 * e,
+            check.intercept_abs_error
+        ),
+        None => format!(
+            "{:.3} (absolute; the model's intercept is 0)",
+            check.intercept_abs_error
+        ),
+    };
     eprintln!(
-        "note: the shell model was checked against trained models for n ≤ {} and N in {}..={} \
-         (docs/large_dim/); at n = {} its intercept was within {:.1} % and its gain within \
-         {:.1} % of training.",
+        "note: the {} neighbour model (the one that matched training) was checked against \
+         trained models for n in {}..={} and N in {}..={} (docs/large_dim/); at n = {} its \
+         intercept was within {ie} and its gain within {:.1} % of training; over the whole \
+         grid within {} (intercept) and {} (gain).",
+        check.model,
+        check.min_n,
         check.max_n,
         check.min_features,
         check.max_features,
         check.max_n,
-        100.0 * check.intercept_error,
-        100.0 * check.gain_error
+        100.0 * check.gain_error,
+        pct(check.intercept_error_all),
+        pct(check.gain_error_all),
     );
     if !outside.is_empty() {
         eprintln!(

@@ -13,14 +13,19 @@ use superpose::large_dim::{self, LargeDim, Row, Settings};
 /// `superpose large-dim (--dir SWEEP [--out FILE] | --from FILE) [--figure PATH] [--markdown]`.
 #[derive(Debug, Args)]
 pub struct LargeDimArgs {
-    /// Read the trained models of this sweep folder (L2, exact loss).
-    #[arg(long, conflicts_with = "from")]
-    pub dir: Option<PathBuf>,
+    /// Read the trained models of these sweep folders (L2, exact loss; one or more, e.g.
+    /// `--dir A B`; an `(n, N)` found in two folders is an error).
+    #[arg(long, conflicts_with = "from", num_args = 1..)]
+    pub dir: Vec<PathBuf>,
     /// Read a result written by `--out` instead (e.g. `docs/large_dim/result.json`).
     #[arg(long)]
     pub from: Option<PathBuf>,
-    /// Write the result as JSON (atomically).
+    /// Also keep the rows of this earlier result whose `(n, N)` no `--dir` folder holds: their
+    /// trained side and random code as recorded, the neighbour models recomputed.
     #[arg(long, requires = "dir")]
+    pub keep: Option<PathBuf>,
+    /// Write the result as JSON (atomically).
+    #[arg(long)]
     pub out: Option<PathBuf>,
     /// The command that trained the sweep, recorded in the result.
     #[arg(long, default_value = "")]
@@ -57,6 +62,12 @@ struct Out {
     gain_random: Option<f64>,
     ratio_gain_kissing: Option<f64>,
     ratio_gain_shell: Option<f64>,
+    theta_frame: f64,
+    theta_frame_source: Option<String>,
+    intercept_frame: f64,
+    gain_frame: f64,
+    ratio_intercept_frame: Option<f64>,
+    ratio_gain_frame: Option<f64>,
     ratio_gain_random: Option<f64>,
     intercept_shell_trained_theta: Option<f64>,
     gain_shell_trained_theta: Option<f64>,
@@ -84,6 +95,12 @@ fn out_row(r: &Row) -> Out {
         gain_random: r.random.as_ref().map(|x| x.gain),
         ratio_gain_kissing: r.ratio_gain_kissing,
         ratio_gain_shell: r.ratio_gain_shell,
+        theta_frame: r.frame.theta,
+        theta_frame_source: r.frame.theta_source.clone(),
+        intercept_frame: r.frame.intercept,
+        gain_frame: r.frame.gain,
+        ratio_intercept_frame: r.ratio_intercept_frame,
+        ratio_gain_frame: r.ratio_gain_frame,
         ratio_gain_random: r.ratio_gain_random,
         intercept_shell_trained_theta: r.shell_at_trained_theta.as_ref().map(|x| x.intercept),
         gain_shell_trained_theta: r.shell_at_trained_theta.as_ref().map(|x| x.gain),
@@ -97,13 +114,35 @@ fn out_row(r: &Row) -> Out {
 
 /// Runs `large-dim`.
 pub fn large_dim(a: &LargeDimArgs, f: Format, out: &mut dyn Write) -> Result<()> {
-    let result = match (&a.dir, &a.from) {
-        (Some(dir), None) => {
-            let records = superpose::toy::sweep::load(dir)?;
-            if records.is_empty() {
+    if a.out.is_some() && a.dir.is_empty() {
+        return Err(Error::invalid(
+            "--out",
+            "needs --dir SWEEP (the result to write)",
+        ));
+    }
+    let result = match (a.dir.as_slice(), &a.from) {
+        (dirs @ [_, ..], None) => {
+            let mut records = Vec::new();
+            for dir in dirs {
+                let r = superpose::toy::sweep::load(dir)?;
+                if r.is_empty() {
+                    return Err(Error::invalid(
+                        "--dir",
+                        format!("{} holds no finished model", dir.display()),
+                    ));
+                }
+                records.extend(r);
+            }
+            records.sort_by_key(|r| (r.report.n, r.report.features));
+            if let Some(w) = records.windows(2).find(|w| {
+                (w[0].report.n, w[0].report.features) == (w[1].report.n, w[1].report.features)
+            }) {
                 return Err(Error::invalid(
                     "--dir",
-                    format!("{} holds no finished model", dir.display()),
+                    format!(
+                        "n = {}, N = {} is in more than one folder",
+                        w[0].report.n, w[0].report.features
+                    ),
                 ));
             }
             let s = Settings {
@@ -111,10 +150,25 @@ pub fn large_dim(a: &LargeDimArgs, f: Format, out: &mut dyn Write) -> Result<()>
                 random_iters: a.random_iters,
                 ..Settings::default()
             };
-            let rows = large_dim::rows(&records, &s)?;
-            let mut command = format!("superpose large-dim --dir {}", dir.display());
+            let mut rows = large_dim::rows(&records, &s)?;
+            if let Some(k) = &a.keep {
+                for old in large_dim::read_trained(k)? {
+                    if !rows
+                        .iter()
+                        .any(|r| (r.n, r.features) == (old.n, old.features))
+                    {
+                        rows.push(large_dim::rederive(&old)?);
+                    }
+                }
+                rows.sort_by_key(|r| (r.n, r.features));
+            }
+            let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            let mut command = format!("superpose large-dim --dir {}", names.join(" "));
             if let Some(o) = &a.out {
                 command.push_str(&format!(" --out {}", o.display()));
+            }
+            if let Some(k) = &a.keep {
+                command.push_str(&format!(" --keep {}", k.display()));
             }
             if a.no_random {
                 command.push_str(" --no-random");
@@ -132,7 +186,7 @@ pub fn large_dim(a: &LargeDimArgs, f: Format, out: &mut dyn Write) -> Result<()>
             }
             r
         }
-        (None, Some(from)) => large_dim::read(from)?,
+        ([], Some(from)) => large_dim::read(from)?,
         _ => {
             return Err(Error::invalid(
                 "large-dim",

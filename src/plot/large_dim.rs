@@ -11,8 +11,14 @@ use crate::large_dim::{LargeDim, Row};
 use super::style::{font, legend_auto, palette, titled, GREY};
 use super::{de, lin_range, log_range, tick, Figure};
 
-/// One quantity of one row: trained, kissing model, shell model, random code.
-type Quad = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+/// One quantity of one row: trained, kissing model, shell model, frame model, random code.
+type Quad = (
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
 
 /// The figure's data: the study's rows.
 #[derive(Debug, Clone)]
@@ -35,6 +41,7 @@ fn theta(r: &Row) -> Quad {
         r.trained.theta_min,
         Some(r.kissing.theta),
         Some(r.shell.theta),
+        Some(r.frame.theta),
         r.random.as_ref().map(|x| x.theta_min),
     )
 }
@@ -44,6 +51,7 @@ fn intercept(r: &Row) -> Quad {
         r.trained.intercept,
         Some(r.kissing.intercept),
         Some(r.shell.intercept),
+        Some(r.frame.intercept),
         r.random.as_ref().and_then(|x| x.intercept),
     )
 }
@@ -54,6 +62,7 @@ fn gain_pf(r: &Row) -> Quad {
         Some(r.trained.gain / nf),
         Some(r.kissing.gain / nf),
         Some(r.shell.gain / nf),
+        Some(r.frame.gain / nf),
         r.random.as_ref().map(|x| x.gain / nf),
     )
 }
@@ -69,8 +78,8 @@ impl Figure for LargeDimFig {
         }
         let body = titled(
             root,
-            "Large n: trained (●) against the shell model (solid), the kissing model (dashed) \
-             and random codes (▲), one colour per N",
+            "Large n: trained (●) against the frame model (solid), the shell model (dashed), \
+             the kissing model (dotted) and random codes (▲), one colour per N",
         )?;
         let panels = body.split_evenly((1, 3));
         let mut ns: Vec<usize> = self.rows.iter().map(|r| r.features).collect();
@@ -121,22 +130,38 @@ impl Figure for LargeDimFig {
                 let trained = series(|q| q.0);
                 let kissing = series(|q| q.1);
                 let shell = series(|q| q.2);
-                let random = series(|q| q.3);
-                all.extend(trained.iter().chain(&shell).chain(&random).copied());
+                let frame = series(|q| q.3);
+                let random = series(|q| q.4);
+                all.extend(
+                    trained
+                        .iter()
+                        .chain(&frame)
+                        .chain(&shell)
+                        .chain(&random)
+                        .copied(),
+                );
                 chart
                     .draw_series(trained.iter().map(|&p| Circle::new(p, 6, c.filled())))
                     .map_err(de)?
                     .label(format!("N = {nf}"))
                     .legend(move |(x, y)| Circle::new((x + 10, y), 6, c.filled()));
                 chart
-                    .draw_series(LineSeries::new(shell, c.stroke_width(3)))
+                    .draw_series(LineSeries::new(frame, c.stroke_width(3)))
+                    .map_err(de)?;
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        shell,
+                        10,
+                        6,
+                        c.mix(0.7).stroke_width(2),
+                    ))
                     .map_err(de)?;
                 chart
                     .draw_series(DashedLineSeries::new(
                         kissing,
-                        6,
+                        3,
                         5,
-                        c.mix(0.7).stroke_width(2),
+                        c.mix(0.5).stroke_width(2),
                     ))
                     .map_err(de)?;
                 chart
@@ -166,6 +191,7 @@ mod tests {
             embed: 32,
             multiplicity: 1,
             neighbours: 1.0,
+            theta_source: None,
         }
     }
 
@@ -187,6 +213,7 @@ mod tests {
                 },
                 kissing: side(1.0),
                 shell: side(1.1),
+                frame: side(1.2),
                 shell_at_trained_theta: None,
                 shell_at_welch: side(1.3),
                 random: None,
@@ -196,6 +223,8 @@ mod tests {
                 ratio_intercept_shell: None,
                 ratio_gain_kissing: None,
                 ratio_gain_shell: None,
+                ratio_intercept_frame: None,
+                ratio_gain_frame: None,
                 ratio_gain_random: None,
             })
             .collect();
