@@ -83,8 +83,12 @@
 //! with `θ_code` of [`code_theta`]: the simplex for `D ≤ n + 1`, `π/2` for `D ≤ 2n` (Rankin;
 //! the cross-polytope), Welch's bound for `D ≤ n(n+1)/2`, Levenshtein's second bound for lines
 //! for `D ≤ n(n+1)(n+2)/6`, and none beyond (the law alone). Where the law's θ is the larger —
-//! n ≤ 8 at every N ≥ 2n+1 of the note's sweep, where codes are lattice-like — the frame model
-//! *is* the shell model. The other directions lie as in the shell model: the uniform density
+//! n ≤ 8 at every N ≥ 2n+1 of the note's sweep, and any n at `D > n(n+1)(n+2)/6` — the code is
+//! taken to be lattice-like, as the law assumes, and the frame model *is* the kissing model
+//! (K neighbours at θ, the continuum beyond): so at n = 3–8 it gives today's numbers except at
+//! `D ≤ 2n`, where the simplex and the cross-polytope are exact (no interference, gain `E/3`;
+//! the trained models agree, e.g. n = 8, N = 16: gain 16/3, intercept 0). Where the bound's θ
+//! is the larger, the other directions lie as in the shell model: the uniform density
 //! `(D − 1) p(φ)` beyond θ and a shell at θ holding the `(D − 1) F(θ)` that the uniform density
 //! puts below θ, so the loss is the shell model's formula above (L2: closed form per shell,
 //! Gauss–Legendre panels for the continuum in `t = cos φ`; intercept by argmin). That
@@ -178,8 +182,9 @@ pub enum NeighbourModel {
     /// A shell at θ holding what the uniform density puts below θ, `(D − 1) F(θ)`, and the
     /// uniform density `(D − 1) p(φ)` beyond θ.
     Shell,
-    /// The shell model's distribution at the angle of [`frame_theta`]: the larger of the law's
-    /// θ and the coding bound's (module docs, "The frame model").
+    /// θ of [`frame_theta`], the larger of the law's and the coding bound's: the shell model's
+    /// distribution where the bound's is larger, the kissing model's where the law's is (module
+    /// docs, "The frame model").
     Frame,
 }
 
@@ -577,14 +582,26 @@ struct Spec {
 
 fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
     let d = embed as f64 / m as f64;
-    let theta = match (spec.theta, spec.model) {
-        (Some(t), _) => t,
-        (None, NeighbourModel::Frame) => frame_theta(n, d, spec.law)?.theta,
-        (None, _) => spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
+    // The frame model: the coding bound's angle with the shell's distribution, or the law's
+    // angle with the kissing model's (module docs).
+    let (theta, lattice) = match (spec.theta, spec.model) {
+        (Some(t), NeighbourModel::Frame) => {
+            let f = frame_theta(n, d, spec.law)?;
+            (t, f.source == "law")
+        }
+        (Some(t), m) => (t, m == NeighbourModel::Kissing),
+        (None, NeighbourModel::Frame) => {
+            let f = frame_theta(n, d, spec.law)?;
+            (f.theta, f.source == "law")
+        }
+        (None, m) => (
+            spec.law.pick(&theta_min_ln(n, d.ln().max(0.0))?),
+            m == NeighbourModel::Kissing,
+        ),
     };
     let (cos, omc, _) = intercept_parts(theta);
     let (k_eff, rest) = match spec.model {
-        NeighbourModel::Kissing => {
+        _ if lattice => {
             let k_eff = spec.k.min((d - 1.0).max(0.0));
             (k_eff, rest_of(n, d, k_eff)?)
         }
@@ -712,7 +729,7 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
             }
             k
         }
-        None if opts.model.has_shell() => {
+        None if opts.model == NeighbourModel::Shell => {
             crate::sphere::check_dim(n)?;
             if n < 2 {
                 return Err(Error::invalid(
@@ -1469,7 +1486,8 @@ mod tests {
     }
 
     /// The frame model's θ is the larger of the law's and the bound's; where the law's is larger
-    /// the frame model is the shell model; with D ≤ 2n nothing interferes (gain E/3).
+    /// the frame model is the kissing model, where the bound's, the shell model at that angle;
+    /// with D ≤ 2n nothing interferes (gain E/3).
     #[test]
     fn frame_model_is_the_shell_model_at_the_larger_angle() {
         for &(n, d) in &[(8usize, 1024.0), (32, 256.0), (16, 5000.0), (64, 100.0)] {
@@ -1489,13 +1507,16 @@ mod tests {
             model: NeighbourModel::Shell,
             ..Options::default()
         };
-        // n = 8, N = 1024: the law's θ is larger; the two models agree exactly.
-        let a = configuration(8, 1024, 1024, 1, &Loss::L2, &frame).unwrap();
-        let b = configuration(8, 1024, 1024, 1, &Loss::L2, &shell).unwrap();
-        assert_eq!(
-            (a.theta, a.intercept, a.gain),
-            (b.theta, b.intercept, b.gain)
-        );
+        // n = 8, N = 1024 and n = 16, N = 2048: the law's θ is larger; the frame model is the
+        // kissing model exactly.
+        for (n, nf) in [(8usize, 1024u64), (16, 2048)] {
+            let a = configuration(n, nf, nf, 1, &Loss::L2, &frame).unwrap();
+            let b = configuration(n, nf, nf, 1, &Loss::L2, &Options::default()).unwrap();
+            assert_eq!(
+                (a.theta, a.intercept, a.gain),
+                (b.theta, b.intercept, b.gain)
+            );
+        }
         // n = 32, N = 256: Welch's angle, and the shell model evaluated there.
         let a = configuration(32, 256, 256, 1, &Loss::L2, &frame).unwrap();
         let w = configuration_at_theta(32, 256, 256, 1, a.theta, &Loss::L2, &shell).unwrap();
