@@ -402,6 +402,9 @@ pub fn adam(model: &mut Model, loss: &Loss, steps: usize, lr: f64) {
     }
 }
 
+/// A point `(W, β)` with its loss and gradient.
+type Memo = (Vec<f64>, f64, Vec<f64>);
+
 /// The exact loss as an argmin problem in `(W, β)`, `b = −β²`.
 ///
 /// argmin asks for the cost and the gradient separately, at the same points: More–Thuente calls
@@ -415,7 +418,7 @@ struct Problem<'a> {
     features: usize,
     loss: &'a Loss,
     /// The last point evaluated, with its loss and gradient in `(W, β)`.
-    memo: std::cell::RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    memo: std::cell::RefCell<Option<Memo>>,
     /// Passes of [`exact::eval`] so far (for tests and benches).
     passes: std::cell::Cell<u64>,
     /// Whether the memo is used (always, except in the test that it changes nothing).
