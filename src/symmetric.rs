@@ -1290,6 +1290,30 @@ mod tests {
             })
     }
 
+    /// The mean over directions of `Σ_j f(min(cos_ij, cap))`, `f(t) = (t − c)₊³/(3t)`, for D
+    /// uniform random directions in R^n, and its standard error: `(sample, se)`. The pair terms
+    /// are pairwise independent, so with `S = (2/D) Σ_pairs f`, `E S = (D − 1) E f` and
+    /// `sd(S) = (2/D) √(P var)` over the `P` pairs.
+    fn sampled_cross(n: usize, d: usize, seed: u64, c: f64, cap: f64) -> (f64, f64) {
+        let u = crate::large_dim::random_directions(n, d, seed);
+        let mut terms = Vec::new();
+        for i in 0..d {
+            for j in (i + 1)..d {
+                let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
+                let t = g.min(cap);
+                terms.push(if t > c {
+                    (t - c).powi(3) / (3.0 * t)
+                } else {
+                    0.0
+                });
+            }
+        }
+        let p = terms.len() as f64;
+        let mean = terms.iter().sum::<f64>() / p;
+        let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (p - 1.0);
+        (2.0 * p * mean / d as f64, 2.0 / d as f64 * (p * var).sqrt())
+    }
+
     /// Brute force over a sampled code: for D uniform random directions the mean over
     /// directions of `Σ_j (cos_ij − c)₊³/(3 cos_ij)` has expectation the shell model's
     /// cross-term with an empty shell (θ → 0). The pair terms are pairwise independent, so the
@@ -1301,24 +1325,7 @@ mod tests {
             (32, 300, 0.15, 2),
             (6, 200, 0.5, 3),
         ] {
-            let u = crate::large_dim::random_directions(n, d, seed);
-            let mut terms = Vec::new();
-            for i in 0..d {
-                for j in (i + 1)..d {
-                    let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
-                    terms.push(if g > c {
-                        (g - c).powi(3) / (3.0 * g)
-                    } else {
-                        0.0
-                    });
-                }
-            }
-            let p = terms.len() as f64;
-            let mean = terms.iter().sum::<f64>() / p;
-            let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (p - 1.0);
-            // S = (2/D) Σ_pairs f: E S = (D − 1) E f, sd(S) = (2/D) √(P var).
-            let sample = 2.0 * p * mean / d as f64;
-            let se = 2.0 / d as f64 * (p * var).sqrt();
+            let (sample, se) = sampled_cross(n, d, seed, c, 1.0);
             let model = shell_cross(n, d as f64, 1e-6, c);
             assert!(
                 (sample - model).abs() < 4.0 * se,
@@ -1553,24 +1560,7 @@ mod tests {
             let p = configuration(n, d as u64, d as u64, 1, &Loss::L2, &frame).unwrap();
             let (ct, c) = (p.theta.cos(), p.intercept);
             assert!(ct > 0.0 && c > 0.0 && c < ct, "n={n}: {p:?}");
-            let u = crate::large_dim::random_directions(n, d, seed);
-            let mut terms = Vec::new();
-            for i in 0..d {
-                for j in (i + 1)..d {
-                    let g: f64 = (0..n).map(|x| u[i * n + x] * u[j * n + x]).sum();
-                    let t = g.min(ct);
-                    terms.push(if t > c {
-                        (t - c).powi(3) / (3.0 * t)
-                    } else {
-                        0.0
-                    });
-                }
-            }
-            let pairs = terms.len() as f64;
-            let mean = terms.iter().sum::<f64>() / pairs;
-            let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (pairs - 1.0);
-            let sample = 2.0 * pairs * mean / d as f64;
-            let se = 2.0 / d as f64 * (pairs * var).sqrt();
+            let (sample, se) = sampled_cross(n, d, seed, c, ct);
             let model = shell_cross(n, d as f64, p.theta, c);
             assert!(se > 0.0 && se < 0.2 * model, "n={n}: se {se} vs {model}");
             assert!(
