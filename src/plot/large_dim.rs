@@ -78,8 +78,8 @@ impl Figure for LargeDimFig {
         }
         let body = titled(
             root,
-            "Large n: trained (●) against the frame model (solid), the shell model (dashed), \
-             the kissing model (dotted) and random codes (▲), one colour per N",
+            "Large n: trained (●), frame model (solid), shell (dashed), kissing (dotted), \
+             random codes (▲); one colour per N",
         )?;
         let panels = body.split_evenly((1, 3));
         let mut ns: Vec<usize> = self.rows.iter().map(|r| r.features).collect();
