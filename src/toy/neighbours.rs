@@ -78,7 +78,7 @@ use rayon::prelude::*;
 use super::Loss;
 
 /// Rows per block of the parallel evaluation (fixed, so the sum does not depend on threads).
-pub const ROW_BLOCK: usize = 2048;
+pub const ROW_BLOCK: usize = 256;
 /// Features per tile of the blocked Gram products of [`Builder::Gram`].
 pub const TILE: usize = 256;
 /// The k-d tree builder's largest `n`.
