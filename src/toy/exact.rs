@@ -57,22 +57,31 @@ pub fn eval(
     w: &[f64],
     b: &[f64],
     loss: &Loss,
-    mut grad: Option<(&mut [f64], &mut [f64])>,
+    grad: Option<(&mut [f64], &mut [f64])>,
 ) -> f64 {
-    if n <= NEIGHBOUR_MAX_DIM && b.len() >= NEIGHBOUR_MIN_FEATURES {
-        let g = grad.as_mut().map(|(gw, gb)| (&mut **gw, &mut **gb));
-        if let Some(l) = super::neighbours::eval_cached(n, w, b, loss, g) {
-            return l;
-        }
+    if uses_list(n, b.len()) {
+        return super::neighbours::eval_cached(n, w, b, loss, grad);
     }
     dense(n, w, b, loss, grad)
 }
 
-/// From this many features on (and `n ≤` [`NEIGHBOUR_MAX_DIM`]) [`eval`] runs on a Verlet
-/// neighbour list ([`super::neighbours`]) when it pays; the dense loop stays the reference.
+/// Whether [`eval`] runs on a neighbour list ([`super::neighbours`]): from
+/// [`NEIGHBOUR_MIN_FEATURES`] features on for `n ≤ 8`, from [`GRAM_MIN_FEATURES`] beyond. The
+/// dense loop [`dense`] stays the reference.
+pub fn uses_list(n: usize, features: usize) -> bool {
+    features
+        >= if n <= 8 {
+            NEIGHBOUR_MIN_FEATURES
+        } else {
+            GRAM_MIN_FEATURES
+        }
+}
+
+/// From this many features on (and `n ≤ 8`) [`eval`] runs on a Verlet neighbour list.
 pub const NEIGHBOUR_MIN_FEATURES: usize = 512;
-/// Largest `n` for the neighbour path (a k-d tree on `S^{n−1}` prunes well up to here).
-pub const NEIGHBOUR_MAX_DIM: usize = 8;
+/// From this many features on (and `n > 8`) [`eval`] runs on a neighbour list built from
+/// blocked Gram products ([`super::neighbours::Builder::Gram`]).
+pub const GRAM_MIN_FEATURES: usize = 256;
 
 /// The dense pair loop over all `N(N − 1)/2` pairs (the reference for [`eval`]).
 pub fn dense(
