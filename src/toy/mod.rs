@@ -178,7 +178,7 @@ impl TrainConfig {
             adam_steps: 300,
             adam_lr: 0.03,
             screen_iters: 200,
-            lbfgs_iters: 3500,
+            lbfgs_iters: 12000,
             chain: true,
             batch: 256,
             importance_decay: None,
@@ -291,8 +291,9 @@ pub struct TrainReport {
     pub amplitude_median: Option<f64>,
     /// The exact trainer's convergence test held for the winning start (module `train`).
     pub converged: bool,
-    /// Relative loss decrease over the winning start's last 100 L-BFGS iterations (exact
-    /// trainer; 0 when L-BFGS stopped by itself; converged when below `train::CONVERGED_REL`).
+    /// Loss decrease over the winning start's last 100 L-BFGS iterations, relative to the gain
+    /// per feature `l0 − L` (exact trainer; 0 when L-BFGS stopped by itself; converged when
+    /// below `train::CONVERGED_REL`).
     pub last_change: Option<f64>,
     /// Which start won (`spread`, `lift`, `random#k`, `sampled#k`).
     pub start: String,
@@ -345,8 +346,9 @@ pub fn train_with_cache(
                     cfg.features,
                     cfg.seed,
                     &cfg.loss,
-                    cfg.lbfgs_iters,
+                    &cfg.exact_settings(),
                     observer,
+                    cache,
                 )?
             } else {
                 train::train_exact_cached(

@@ -9,9 +9,11 @@
 //!   lattice for `n = 3`, Riesz-energy repulsion on `S^{n−1}` otherwise), scaled by the symmetric
 //!   theory's slope and bias (SPEC §3–4): `W_i = √k u_i`, `b_i = −k c`, `k = (1 + c/2)/(1 − c)`,
 //!   for each intercept factor `f` of [`SPREAD_FACTORS`]: `c = max(cos θ_min, 0)` of the closest
-//!   pair for `f = 1`, else `c = cos(f θ_nn)`, below the cosine of the median nearest-neighbour
-//!   angle (a start at `cos θ_min` creeps along long L-BFGS plateaus and can leave features
-//!   dead); then L-BFGS.
+//!   pair for `f = 1`, else `c = cos(f θ_nn)` around the cosine of the median nearest-neighbour
+//!   angle; then L-BFGS. The loss has many local minima and the intercept of the start picks
+//!   the basin: in 3-D the best of these factors is 1.1 at N = 256, 0.95 at N = 512 and 1.0 at
+//!   N = 1024 (where the start at `cos θ_min` creeps along a long plateau first and passes every
+//!   other start after ~8000 iterations), so several are tried.
 //! * **split** (`n = 2`, `N ≥ 10`): [`SPLIT_DIRECTIONS`] directions, each with one large vector
 //!   and the rest of the features as small copies ([`split_start`]): the note's 2-D amplitudes,
 //!   which beat 7 single directions from N = 64 on.
@@ -30,12 +32,10 @@
 //! * **random** (`restarts` of them): uniform random directions, amplitude 1, bias 0; Adam with
 //!   the bias projected onto `b ≤ 0`, then L-BFGS.
 //!
-//! Every start gets a screening polish of `screen_iters` L-BFGS iterations; then the best
-//! screened start of each of the [`FINAL_KINDS`] best kinds (each spread factor, split, lift,
-//! pad, random), among those within [`FINAL_MARGIN`] of the best screened gain, is polished for
-//! up to `lbfgs_iters` more, and the lowest exact loss wins; its name is the row's `start`.
-//! (A spread start can rank below a lift after screening and still end best, e.g. n = 3,
-//! N = 512.)
+//! Every start gets a screening polish of `screen_iters` L-BFGS iterations; then all of them
+//! race ([`race`]): rounds of [`RACE_ROUND`] more iterations each, up to `lbfgs_iters`, where a
+//! start is dropped once its gain, extrapolated from its last round over its remaining budget,
+//! stays below the leader's. The lowest exact loss wins; its name is the row's `start`.
 //!
 //! The L-BFGS polish (argmin, More–Thuente line search with the step capped at 1e4, memory
 //! [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
@@ -43,8 +43,9 @@
 //! Each point costs one pass of [`exact::eval`] for loss and gradient together (argmin asks for
 //! them separately; the problem keeps the last point's). It runs in chunks of [`POLISH_CHUNK`]
 //! iterations (each a fresh L-BFGS run from the best point so far) and stops when a chunk
-//! lowers the loss by less
-//! than [`CONVERGED_REL`] relative (`ΔL / max(L, 1e-9)`) at a stationary point
+//! raises the gain by less than [`CONVERGED_REL`] relative (`ΔL / max(l0 − L, 1e-9)`: at large
+//! N the loss sits within ~G/N of `l0`, so a change relative to `L` would stop a creeping 3-D
+//! polish early and run an 8-D one long after its gain has settled) at a stationary point
 //! ([`STATIONARY_GRAD`]; a slow chunk with a large gradient is a plateau and the polish goes
 //! on), or when L-BFGS stops by itself
 //! (gradient norm < 1e-12, a loss change < 1e-16 in one iteration, or a non-finite step once
@@ -66,31 +67,27 @@ use rand_distr::StandardNormal;
 use super::{exact, Event, Loss, Model, Observer};
 use crate::error::{Error, Result};
 
-/// Number of start kinds (each spread factor, split, lift, pad, random) whose best screened
-/// candidate gets the final polish.
-pub const FINAL_KINDS: usize = 4;
-/// Only starts whose screened gain is at least this fraction of the best screened gain get
-/// the final polish (a lift that the screening left at the smaller model's gain, or an Adam
-/// start far below, does not catch up).
-pub const FINAL_MARGIN: f64 = 0.9;
 /// L-BFGS memory (number of correction pairs).
 pub const LBFGS_MEMORY: usize = 30;
 /// L-BFGS iterations per polish chunk.
 pub const POLISH_CHUNK: u64 = 100;
-/// A model is converged when one polish chunk lowers the loss by less than this times the loss
-/// and it is stationary: `N · max|∂L/∂(W, β)| <` [`STATIONARY_GRAD`].
+/// A model is converged when one polish chunk raises the gain `(l0 − L)·N` by less than this
+/// times the gain and it is stationary: `N · max|∂L/∂(W, β)| <` [`STATIONARY_GRAD`].
 pub const CONVERGED_REL: f64 = 1e-6;
 /// The stationarity test of convergence, on the gradient of the summed loss `N·L` in the
 /// polish parameters `(W, β)`: a chunk that barely lowers the loss while this is not met is a
 /// plateau, not a minimum, and the polish goes on.
 pub const STATIONARY_GRAD: f64 = 1e-5;
-/// Intercept factors `f` of the spread starts `spread#k`: the intercept is `cos(f θ_nn)`,
-/// below the cosine of the spread points' median nearest-neighbour angle `θ_nn`, with the
-/// symmetric theory's slope to match (trained 3-D models at N = 1024 have an intercept of
-/// about `cos(1.24 θ_min)`); `f = 1` is the note's `cos θ_min` of the closest pair, kept
-/// because it can end best (3-D, N = 512: 502 of 512 embedded), although from it L-BFGS often
-/// creeps along long plateaus and leaves features dead (3-D, N = 64: 60 of 64 embedded).
-pub const SPREAD_FACTORS: [f64; 3] = [1.0, 1.15, 1.3];
+/// Intercept factors `f` of the spread starts `spread#k`: the intercept is `cos(f θ_nn)`
+/// around the cosine of the spread points' median nearest-neighbour angle `θ_nn`, with the
+/// symmetric theory's slope to match; `f = 1` is the note's `cos θ_min` of the closest pair.
+/// Each factor ends best somewhere (module docs), and a start costs little once the race
+/// drops it.
+pub const SPREAD_FACTORS: [f64; 7] = [0.95, 1.0, 1.1, 1.15, 1.2, 1.3, 1.45];
+/// L-BFGS iterations per round of the final polish's race ([`race`]).
+pub const RACE_ROUND: u64 = 300;
+/// Rounds a finalist runs before the race may drop it.
+pub const RACE_MIN_ROUNDS: u64 = 1;
 /// Directions of the 2-D `split` start.
 pub const SPLIT_DIRECTIONS: usize = 5;
 /// Squared amplitude shared by the small vectors of a `split` direction, relative to the
@@ -547,12 +544,14 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
             }
             let gain = cur - best;
             cur = best;
-            // Relative to the loss, floored at 1e-9 so that models with L ≈ 0 read as converged.
-            // When L-BFGS stopped by itself the point is stationary to its tolerances: report 0.
+            // Relative to the gain per feature l0 − L (the loss sits within ~G/N of l0, so a
+            // change relative to L says little about the gain at large N), floored at 1e-9 so
+            // that dead models read as converged. When L-BFGS stopped by itself the point is
+            // stationary to its tolerances: report 0.
             last_change = if stopped_early {
                 0.0
             } else {
-                gain / cur.abs().max(1e-9)
+                gain / (loss.l0() - cur).abs().max(1e-9)
             };
             if last_change < CONVERGED_REL && (stopped_early || stationary(n, nf, &x, loss)) {
                 converged = true;
@@ -573,6 +572,94 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
         ));
     }
     Ok((out, l, converged, last_change))
+}
+
+/// The race's drop rule: a runner at gain `gain` that gained `delta` in its last round cannot
+/// catch the leader's `best` in `rounds_left` more rounds if `gain + delta · rounds_left < best`
+/// (the gain of a polish grows ever more slowly, so the linear extrapolation is optimistic).
+fn hopeless(gain: f64, delta: f64, rounds_left: u64, best: f64) -> bool {
+    gain + delta * (rounds_left as f64) < best
+}
+
+/// A finalist of [`race`].
+struct Runner {
+    model: Model,
+    loss: f64,
+    name: String,
+    lifted: bool,
+    converged: bool,
+    change: f64,
+    /// L-BFGS iterations spent on it by the race.
+    done: u64,
+    /// Dropped by the race (it cannot catch up within its budget).
+    dropped: bool,
+}
+
+/// The final polish of the finalists `(model, loss, name, lifted, converged, last change)`, up
+/// to `budget` L-BFGS iterations each, raced in rounds of [`RACE_ROUND`] iterations.
+///
+/// Each round polishes every runner that is neither converged nor dropped by one round; a
+/// round of [`polish`] goes on from where the last one stopped (every chunk is a fresh L-BFGS
+/// run from the best point so far; only `β` is re-floored at `√1e-8`), so a runner that is
+/// never dropped gets the whole budget, as before the race. After a round, a runner whose gain, extrapolated linearly
+/// from its last round over its remaining budget, `(l0 − L) + ΔG·R`, is still below the best
+/// runner's gain now is dropped, provided it has had [`RACE_MIN_ROUNDS`] rounds: the gain of a
+/// polish grows ever more slowly, so it could not have caught up. Losers of an even race stop
+/// early; the cost of the final polish falls from the sum of the runners' budgets to about the
+/// winner's.
+fn race(
+    finals: Vec<(Model, f64, String, bool, bool, f64)>,
+    loss: &Loss,
+    budget: u64,
+) -> Result<Vec<Runner>> {
+    let mut runners: Vec<Runner> = finals
+        .into_iter()
+        .map(|(model, l, name, lifted, converged, change)| Runner {
+            model,
+            loss: l,
+            name,
+            lifted,
+            converged,
+            change,
+            done: 0,
+            dropped: false,
+        })
+        .collect();
+    let l0 = loss.l0();
+    let features = runners.first().map_or(1, |r| r.model.features()) as f64;
+    loop {
+        let mut progress = Vec::new();
+        for (k, r) in runners.iter_mut().enumerate() {
+            if r.converged || r.dropped || r.done >= budget {
+                continue;
+            }
+            let iters = RACE_ROUND.min(budget - r.done);
+            let (pm, pl, pc, pch) = polish(&r.model, loss, iters)?;
+            let before = r.loss;
+            if pl <= r.loss {
+                (r.model, r.loss) = (pm, pl);
+            }
+            (r.converged, r.change) = (pc, pch);
+            r.done += iters;
+            progress.push((k, (before - r.loss).max(0.0) * features));
+        }
+        if progress.is_empty() {
+            break;
+        }
+        let best = runners
+            .iter()
+            .map(|r| (l0 - r.loss) * features)
+            .fold(f64::NEG_INFINITY, f64::max);
+        for (k, delta) in progress {
+            let r = &mut runners[k];
+            if r.converged || r.done < RACE_MIN_ROUNDS * RACE_ROUND {
+                continue;
+            }
+            let rounds_left = budget.saturating_sub(r.done).div_ceil(RACE_ROUND);
+            r.dropped = hopeless((l0 - r.loss) * features, delta, rounds_left, best);
+        }
+    }
+    Ok(runners)
 }
 
 /// Finished chain steps, shared between models that train the same chain (a sweep over
@@ -726,44 +813,23 @@ pub fn train_exact_cached(
             .filter(|c| !c.3)
             .map(|c| c.1)
             .fold(f64::INFINITY, f64::min);
-        // Final polish of the best candidate of each of the FINAL_KINDS best kinds (each spread
-        // factor, split, lift, pad, random): a start can rank low after screening yet end best.
+        // Every screened start enters the final race: a start can rank low after screening
+        // and still end best (3-D, N = 1024: the intercept at cos θ_min is last after screening
+        // and creeps past every other start after ~8000 iterations), and the race lets the rate
+        // of progress decide instead of the screened level.
         cands.sort_by(|a, b| biased(a.1, &a.2).total_cmp(&biased(b.1, &b.2)));
-        let kind = |name: &str| {
-            if name.starts_with("random") {
-                "random".to_string()
-            } else {
-                name.to_string()
-            }
-        };
-        let mut kinds: Vec<String> = Vec::new();
-        let mut finals = Vec::new();
-        let top = cands.first().map_or(0.0, |c| loss.l0() - c.1);
-        for c in cands {
-            let k = kind(&c.2);
-            let close = loss.l0() - c.1 >= FINAL_MARGIN * top;
-            if close && kinds.len() < FINAL_KINDS && !kinds.contains(&k) {
-                kinds.push(k);
-                finals.push(c);
-            }
+        let finals = cands;
+        let raced = race(finals, loss, s.lbfgs_iters)?;
+        for r in raced.iter().filter(|r| !r.lifted) {
+            best_unlifted = best_unlifted.min(r.loss);
         }
         let mut best: Option<(Model, f64, String, bool, f64)> = None;
-        for (mut m, mut l, name, lifted, mut conv, mut change) in finals {
-            if !conv {
-                let (pm, pl, pc, pch) = polish(&m, loss, s.lbfgs_iters)?;
-                if pl <= l {
-                    (m, l) = (pm, pl);
-                }
-                (conv, change) = (pc, pch);
-                if !lifted {
-                    best_unlifted = best_unlifted.min(l);
-                }
-            }
+        for r in raced {
             if best
                 .as_ref()
-                .map_or(true, |b| biased(l, &name) < biased(b.1, &b.2))
+                .map_or(true, |b| biased(r.loss, &r.name) < biased(b.1, &b.2))
             {
-                best = Some((m, l, name, conv, change));
+                best = Some((r.model, r.loss, r.name, r.converged, r.change));
             }
         }
         let (m, l, name, conv, change) = best.expect("at least the spread start");
@@ -882,6 +948,46 @@ mod tests {
         assert_eq!(a, b);
         // Without the memo a point costs two or three passes; with it one.
         assert!(2 * pa <= pb + 2, "{pa} passes with the memo, {pb} without");
+    }
+
+    #[test]
+    fn race_drops_only_who_cannot_catch_up() {
+        assert!(hopeless(1.0, 0.01, 10, 1.2));
+        assert!(!hopeless(1.0, 0.03, 10, 1.2));
+        // Without rounds left nothing can be gained.
+        assert!(hopeless(1.0, 5.0, 0, 1.2) && !hopeless(1.2, 0.0, 0, 1.2));
+    }
+
+    /// The race ends with the same winner as polishing every finalist for the whole budget
+    /// (3-D, N = 96: the intercept factors pick different basins), with fewer iterations.
+    #[test]
+    fn race_finds_the_winner_of_full_polishes() {
+        let (n, nf, budget) = (3, 96, 3000);
+        let finals: Vec<_> = [1.0, 1.1, 1.3, 1.45]
+            .iter()
+            .enumerate()
+            .map(|(k, &f)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(9);
+                let start = spread_start_below(n, nf, 1, f, &mut rng);
+                let (m, l, c, ch) = polish(&start, &Loss::L2, 100).unwrap();
+                (m, l, format!("spread#{k}"), false, c, ch)
+            })
+            .collect();
+        let full = finals
+            .iter()
+            .map(|f| {
+                if f.4 {
+                    f.1
+                } else {
+                    polish(&f.0, &Loss::L2, budget).unwrap().1
+                }
+            })
+            .fold(f64::INFINITY, f64::min);
+        let raced = race(finals, &Loss::L2, budget).unwrap();
+        let best = raced.iter().map(|r| r.loss).fold(f64::INFINITY, f64::min);
+        assert!((best - full).abs() <= 1e-12 * full, "{best} vs {full}");
+        let spent: u64 = raced.iter().map(|r| r.done).sum();
+        assert!(spent < 4 * budget, "{spent}");
     }
 
     #[test]
