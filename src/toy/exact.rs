@@ -66,21 +66,26 @@ pub fn eval(
 }
 
 /// Whether [`eval`] runs on a neighbour list ([`super::neighbours`]): from
-/// [`NEIGHBOUR_MIN_FEATURES`] features on for `n ≤ 8`, from [`GRAM_MIN_FEATURES`] beyond. The
-/// dense loop [`dense`] stays the reference.
+/// [`NEIGHBOUR_MIN_FEATURES`] features on for `n ≤ 8`, from [`GRAM_MIN_FEATURES`] for
+/// `8 < n ≤` [`GRAM_MAX_DIM`]. The dense loop [`dense`] stays the reference, and runs beyond.
 pub fn uses_list(n: usize, features: usize) -> bool {
-    features
-        >= if n <= 8 {
-            NEIGHBOUR_MIN_FEATURES
-        } else {
-            GRAM_MIN_FEATURES
-        }
+    if n <= 8 {
+        features >= NEIGHBOUR_MIN_FEATURES
+    } else {
+        n <= GRAM_MAX_DIM && features >= GRAM_MIN_FEATURES
+    }
 }
+
+/// Largest `n` of the list path. Beyond it, at starts below the nearest neighbour, most listed
+/// pairs are active and their one-by-one products cost as much as the dense loop (n = 64,
+/// N = 1024: 28 ms on a list, 49 ms rebuilt, 39 ms dense; n = 32: 4.3, 9.7 and 12.8 ms;
+/// `cargo bench --bench exact_loss -- "N=1024 start"`).
+pub const GRAM_MAX_DIM: usize = 32;
 
 /// From this many features on (and `n ≤ 8`) [`eval`] runs on a Verlet neighbour list.
 pub const NEIGHBOUR_MIN_FEATURES: usize = 512;
-/// From this many features on (and `n > 8`) [`eval`] runs on a neighbour list built from
-/// blocked Gram products ([`super::neighbours::Builder::Gram`]).
+/// From this many features on (and `8 < n ≤` [`GRAM_MAX_DIM`]) [`eval`] runs on a neighbour
+/// list built from blocked Gram products ([`super::neighbours::Builder::Gram`]).
 pub const GRAM_MIN_FEATURES: usize = 256;
 
 /// The dense pair loop over all `N(N − 1)/2` pairs (the reference for [`eval`]).

@@ -71,7 +71,8 @@
 //! would have held (for larger `m'`, by extrapolation), and the next skin is the one that
 //! minimises the estimated work per evaluation, `build/served + evaluation`, in a deterministic
 //! work model ([`skin_choice`]). The first list of a thread (or after [`clear_cache`]) uses
-//! [`INITIAL_SKIN`]. The skin changes the cost, never the result.
+//! [`initial_skin`] ([`INITIAL_SKIN`] for `n ≤ 8`, [`INITIAL_SKIN_HIGH`] beyond). The skin
+//! changes the cost, never the result.
 
 use rayon::prelude::*;
 
@@ -85,8 +86,22 @@ pub const TILE: usize = 256;
 pub const TREE_MAX_DIM: usize = 4;
 /// The k-d tree builder's smallest `N`.
 pub const TREE_MIN_FEATURES: usize = 16384;
-/// The skin (margin over the median height) of a thread's first list.
+/// The skin (margin over the median height) of a thread's first list for `n ≤ 8`.
 pub const INITIAL_SKIN: f64 = 0.125;
+/// The skin of a thread's first list for `n > 8`, where the pairs crowd just below the
+/// threshold (in 64 dimensions a skin of 0.125 lists 700–2100 pairs per feature at a start
+/// below the nearest neighbour, `cargo bench --bench exact_loss`) and the tuner settles at
+/// [`MIN_SKIN`] over a polish (`cargo bench --bench exact_polish`).
+pub const INITIAL_SKIN_HIGH: f64 = 1.0 / 256.0;
+
+/// The first list's skin in `n` dimensions.
+pub fn initial_skin(n: usize) -> f64 {
+    if n <= 8 {
+        INITIAL_SKIN
+    } else {
+        INITIAL_SKIN_HIGH
+    }
+}
 /// The smallest skin the tuner chooses.
 pub const MIN_SKIN: f64 = 1.0 / 1024.0;
 /// The largest skin the tuner chooses.
@@ -694,6 +709,24 @@ pub fn l2_cross(g: f64, b: f64) -> (f64, f64, f64) {
     )
 }
 
+/// Calls `$f::<D>(args)` with `D = n` for `1 ≤ n ≤ 8` (the loops over `d` unrolled, bounds
+/// known at compile time) and `D = 0` (the dimension read from `n` at run time) beyond.
+macro_rules! by_dim {
+    ($n:expr, $f:ident($($a:expr),* $(,)?)) => {
+        match $n {
+            1 => $f::<1>($($a),*),
+            2 => $f::<2>($($a),*),
+            3 => $f::<3>($($a),*),
+            4 => $f::<4>($($a),*),
+            5 => $f::<5>($($a),*),
+            6 => $f::<6>($($a),*),
+            7 => $f::<7>($($a),*),
+            8 => $f::<8>($($a),*),
+            _ => $f::<0>($($a),*),
+        }
+    };
+}
+
 /// [`eval_list`] with the cross term `cross(g, b_i) = R(g, b_i, 0)` (and its derivatives) given.
 fn eval_rows(
     list: &NeighbourList,
@@ -732,7 +765,10 @@ fn eval_rows(
         .zip(gbs.par_chunks_mut(ROW_BLOCK))
         .enumerate()
         .map(|(blk, ((rap, sra), gbb))| {
-            own_terms(list, n, w, b, loss, &cross, blk * ROW_BLOCK, rap, sra, gbb)
+            by_dim!(
+                n,
+                own_terms_d(list, n, w, b, loss, &cross, blk * ROW_BLOCK, rap, sra, gbb)
+            )
         })
         .collect();
     let total: f64 = parts.iter().sum();
@@ -741,7 +777,10 @@ fn eval_rows(
             .zip(gb.par_chunks_mut(ROW_BLOCK))
             .enumerate()
             .for_each(|(blk, (gwb, gbb))| {
-                weight_gradient(list, n, w, &ra, &self_ra, blk * ROW_BLOCK, gwb);
+                by_dim!(
+                    n,
+                    weight_gradient_d(list, n, w, &ra, &self_ra, blk * ROW_BLOCK, gwb)
+                );
                 for (g, &x) in gbb.iter_mut().zip(&gbs[blk * ROW_BLOCK..]) {
                     *g = x * inv;
                 }
@@ -751,47 +790,10 @@ fn eval_rows(
     total * inv
 }
 
-/// Calls `$f::<D>(args)` with `D = n` for `1 ≤ n ≤ 8` (the loops over `d` unrolled, bounds
-/// known at compile time) and `D = 0` (the dimension read from `n` at run time) beyond.
-macro_rules! by_dim {
-    ($n:expr, $f:ident($($a:expr),* $(,)?)) => {
-        match $n {
-            1 => $f::<1>($($a),*),
-            2 => $f::<2>($($a),*),
-            3 => $f::<3>($($a),*),
-            4 => $f::<4>($($a),*),
-            5 => $f::<5>($($a),*),
-            6 => $f::<6>($($a),*),
-            7 => $f::<7>($($a),*),
-            8 => $f::<8>($($a),*),
-            _ => $f::<0>($($a),*),
-        }
-    };
-}
-
-/// The first pass of [`eval_rows`] over the rows `first..first + sra.len()`: each row's self
+/// The first pass of [`eval_rows`] (for `D` see `by_dim!`) over the rows `first..first + sra.len()`: each row's self
 /// term and the cross terms with output `i`; returns their sum (times `N`), writes each row's
 /// self `∂R/∂a` to `sra` and `N ∂L/∂b_i` to `gbb`, and, when `rap` is not empty, each entry's
 /// `∂R(g, b_i, 0)/∂g` (0 when inactive) to `rap` (the entries of these rows).
-#[allow(clippy::too_many_arguments)]
-fn own_terms(
-    list: &NeighbourList,
-    n: usize,
-    w: &[f64],
-    b: &[f64],
-    loss: &Loss,
-    cross: &impl Fn(f64, f64) -> (f64, f64, f64),
-    first: usize,
-    rap: &mut [f64],
-    sra: &mut [f64],
-    gbb: &mut [f64],
-) -> f64 {
-    by_dim!(
-        n,
-        own_terms_d(list, n, w, b, loss, cross, first, rap, sra, gbb)
-    )
-}
-
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn own_terms_d<const D: usize>(
@@ -836,20 +838,8 @@ fn own_terms_d<const D: usize>(
     t
 }
 
-/// The second pass of [`eval_rows`]: `N ∂L/∂W_i = 2 ∂R/∂a (self) W_i + Σ_j γ_ij W_j` for the rows
+/// The second pass of [`eval_rows`] (for `D` see `by_dim!`): `N ∂L/∂W_i = 2 ∂R/∂a (self) W_i + Σ_j γ_ij W_j` for the rows
 /// `first..` of the block `gwb`, `γ_ij` the sum of the entry's and its mirror's derivatives.
-fn weight_gradient(
-    list: &NeighbourList,
-    n: usize,
-    w: &[f64],
-    ra: &[f64],
-    self_ra: &[f64],
-    first: usize,
-    gwb: &mut [f64],
-) {
-    by_dim!(n, weight_gradient_d(list, n, w, ra, self_ra, first, gwb))
-}
-
 #[inline(never)]
 fn weight_gradient_d<const D: usize>(
     list: &NeighbourList,
@@ -1045,7 +1035,7 @@ pub fn current() -> Option<(f64, usize)> {
 }
 
 /// Drops this thread's cached list, skin and last point (the next evaluation builds with
-/// [`INITIAL_SKIN`]).
+/// [`initial_skin`]).
 pub fn clear_cache() {
     STATE.with(|c| *c.borrow_mut() = None);
 }
@@ -1082,7 +1072,7 @@ pub fn eval_cached(
         .unwrap_or(State {
             n,
             features: nf,
-            skin: INITIAL_SKIN,
+            skin: initial_skin(n),
             live: None,
             memo: None,
         });
