@@ -21,7 +21,7 @@
 //!   chunk raises the gain `(l0 − L)·N` by less than [`GAIN_REL`] relative, L-BFGS stops by
 //!   itself, or the budget `lbfgs_iters` is spent.
 //!
-//! * **lift**: the model of [`LARGE_FROM`] features found by the multi-start trainer
+//! * **lift** (L2): the model of [`LARGE_FROM`] features found by the multi-start trainer
 //!   ([`super::train`], with its chain), each feature copied `m = ⌊N/N_s⌋` times as
 //!   `(W/√m, b/m)` ([`super::train::lift`]): by the identity of SPEC §4 it has exactly the
 //!   smaller model's gain, so the lattice start must beat it for the non-degenerate model to be
@@ -187,6 +187,17 @@ pub fn start(n: usize, units: &[f64]) -> Model {
     }
 }
 
+/// The L2 loss of [`train::lift`] of a model of `small` features and loss `l_small` to
+/// `features` features.
+///
+/// # Formula
+///
+/// `m = ⌊N/N_s⌋` copies `(W/√m, b/m)` have exactly the gain of the small model (SPEC §4) and
+/// dead features add none: `L = l0 − (l0 − L_s)·N_s/N`.
+pub fn lift_loss(l0: f64, l_small: f64, small: usize, features: usize) -> f64 {
+    l0 - (l0 - l_small) * small as f64 / features as f64
+}
+
 /// Trains one model of `features` features in `n` dimensions at large `N` (module docs), with
 /// at most `lbfgs_iters` L-BFGS iterations.
 pub fn train_large(
@@ -200,10 +211,19 @@ pub fn train_large(
 ) -> Result<ExactResult> {
     check_size(n, features)?;
     let lbfgs_iters = s.lbfgs_iters;
-    // The degenerate candidate: the multi-start trainer's model at LARGE_FROM features, lifted.
-    let small = train::train_exact_cached(n, LARGE_FROM, seed, loss, s, observer, cache)?;
-    let lifted = train::lift(&small.model, features);
-    let lift_loss = super::exact::loss(&lifted, loss);
+    // The degenerate candidate (L2 only): the multi-start trainer's model at LARGE_FROM
+    // features, lifted; its loss by the identity, not by an evaluation (each feature has
+    // m − 1 copies at cos = 1, so a neighbour list of the lift holds m·K entries per row: at
+    // N = 2^20 in 3-D that ran out of 24 GiB).
+    let small = match loss {
+        Loss::L2 => Some(train::train_exact_cached(
+            n, LARGE_FROM, seed, loss, s, observer, cache,
+        )?),
+        _ => None,
+    };
+    let lift_loss = small.as_ref().map_or(f64::INFINITY, |r| {
+        lift_loss(loss.l0(), r.loss, r.model.features(), features)
+    });
     let t0 = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(train::mix_seed(seed, &[n as u64, features as u64, 0]));
     let units = directions(n, features, &mut rng);
@@ -251,9 +271,9 @@ pub fn train_large(
         loss: cur.min(lift_loss),
         seconds: t0.elapsed().as_secs_f64(),
     });
-    if lift_loss < cur {
+    if let Some(small) = small.filter(|_| lift_loss < cur) {
         return Ok(ExactResult {
-            model: lifted,
+            model: train::lift(&small.model, features),
             loss: lift_loss,
             start: "lift".into(),
             converged: small.converged,
@@ -275,6 +295,19 @@ pub fn train_large(
 mod tests {
     use super::*;
     use crate::toy::NoObserver;
+
+    /// The lift's loss by the identity equals the exact loss of the lifted model.
+    #[test]
+    fn lift_loss_is_the_exact_loss_of_the_lift() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let small = train::spread_start_below(3, 40, 1, 1.1, &mut rng);
+        let ls = crate::toy::exact::loss(&small, &Loss::L2);
+        for nf in [40, 120, 133] {
+            let big = crate::toy::exact::loss(&train::lift(&small, nf), &Loss::L2);
+            let want = lift_loss(Loss::L2.l0(), ls, 40, nf);
+            assert!((big - want).abs() < 1e-13, "{big} vs {want}");
+        }
+    }
 
     #[test]
     fn limits_name_themselves() {
