@@ -387,6 +387,19 @@ pub fn random_code_max_cos(n: usize, features: f64) -> Result<CodeMaxCos> {
     })
 }
 
+/// The arguments of the Monte Carlo estimates: a valid `(n, N)` and at least two trials (for a
+/// standard error).
+fn check_trials(n: usize, features: usize, trials: usize) -> Result<()> {
+    check(n, features as f64)?;
+    if trials < 2 {
+        return Err(Error::invalid(
+            "trials",
+            "need at least 2 for a standard error",
+        ));
+    }
+    Ok(())
+}
+
 /// Monte Carlo estimate of [`random_code_max_cos`]: `trials` independent codes of `N` Gaussian
 /// vectors (normalised) in `R^n`, seeded ChaCha8; each contributes its largest `|cos|` over all
 /// pairs. Returns `(mean, standard error)`.
@@ -396,13 +409,7 @@ pub fn monte_carlo_code_max_cos(
     trials: usize,
     seed: u64,
 ) -> Result<(f64, f64)> {
-    check(n, features as f64)?;
-    if trials < 2 {
-        return Err(Error::invalid(
-            "trials",
-            "need at least 2 for a standard error",
-        ));
-    }
+    check_trials(n, features, trials)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut v = vec![0.0f64; n * features];
     let mut maxima = Vec::with_capacity(trials);
@@ -507,13 +514,7 @@ pub fn monte_carlo_max_abs_cos(
     trials: usize,
     seed: u64,
 ) -> Result<(f64, f64)> {
-    check(n, features as f64)?;
-    if trials < 2 {
-        return Err(Error::invalid(
-            "trials",
-            "need at least 2 for a standard error",
-        ));
-    }
+    check_trials(n, features, trials)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut means = Vec::with_capacity(trials);
     let mut v = vec![0.0f64; n * features];

@@ -1151,10 +1151,14 @@ mod tests {
 
     type Eval = (f64, Vec<f64>, Vec<f64>);
 
-    fn dense(m: &Model) -> Eval {
+    /// The exact loss's signature, shared by `exact::dense` and `exact::eval`.
+    type LossFn = fn(usize, &[f64], &[f64], &Loss, Option<(&mut [f64], &mut [f64])>) -> f64;
+
+    /// Loss and gradient of `m` through `f`.
+    fn through(f: LossFn, m: &Model) -> Eval {
         let (n, nf) = (m.n(), m.features());
         let (mut gw, mut gb) = (vec![0.0; n * nf], vec![0.0; nf]);
-        let l = exact::dense(
+        let l = f(
             n,
             m.w.as_slice(),
             m.b.as_slice(),
@@ -1162,6 +1166,10 @@ mod tests {
             Some((&mut gw, &mut gb)),
         );
         (l, gw, gb)
+    }
+
+    fn dense(m: &Model) -> Eval {
+        through(exact::dense, m)
     }
 
     fn on_list(list: &NeighbourList, m: &Model) -> Eval {
@@ -1176,16 +1184,7 @@ mod tests {
 
     /// Through `exact::eval` (the cached path).
     fn cached(m: &Model) -> Eval {
-        let (n, nf) = (m.n(), m.features());
-        let (mut gw, mut gb) = (vec![0.0; n * nf], vec![0.0; nf]);
-        let l = exact::eval(
-            n,
-            m.w.as_slice(),
-            m.b.as_slice(),
-            &Loss::L2,
-            Some((&mut gw, &mut gb)),
-        );
-        (l, gw, gb)
+        through(exact::eval, m)
     }
 
     fn build(m: &Model, margin: f64, builder: Builder) -> NeighbourList {
