@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo run --release --example large_n_study -- SWEEP_DIR[,SWEEP_DIR…] OUT_DIR "SWEEP
 //! COMMANDS"` (several sweep folders are read together, e.g. one for the smaller N with the
-//! default settings and one for the large N with a bounded L-BFGS budget).
+//! default settings and one for the large N with a bounded L-BFGS budget; a model found in
+//! several folders is read from the first).
 
 use std::path::Path;
 
@@ -19,9 +20,21 @@ fn main() {
         std::process::exit(2);
     }
     let run = || -> superpose::error::Result<()> {
-        let mut recs = Vec::new();
+        // A model (n, N) in more than one folder is taken from the first folder named (e.g. the
+        // default budget's before a bounded one's).
+        let mut recs: Vec<sweep::SweepRecord> = Vec::new();
         for dir in args[1].split(',') {
-            recs.extend(sweep::load(Path::new(dir))?);
+            for r in sweep::load(Path::new(dir))? {
+                let key = (r.report.n, r.report.features);
+                if recs.iter().any(|x| (x.report.n, x.report.features) == key) {
+                    eprintln!(
+                        "{dir}: n = {}, N = {} already read from an earlier folder",
+                        key.0, key.1
+                    );
+                } else {
+                    recs.push(r);
+                }
+            }
         }
         let study = from_records(&recs, &args[3])?;
         let out = Path::new(&args[2]);

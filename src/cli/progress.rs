@@ -4,7 +4,8 @@
 //! Plain lines: one per finished model of a sweep, with the time elapsed and an estimate of
 //! the time left weighted by each model's cost ([`superpose::toy::shard::estimated_cost`]): the time spent so far
 //! per unit of cost, times the cost still to train. `train` prints a line per chain size once
-//! the run has taken more than [`QUIET_SECONDS`]. Files that a resumed sweep trains again and
+//! the run has taken more than [`QUIET_SECONDS`], and a line about the start being screened or
+//! the chunk being polished at most every [`LINE_EVERY`] seconds. Files that a resumed sweep trains again and
 //! stale temporary files it removes are reported in both modes.
 
 use std::io::IsTerminal;
@@ -29,6 +30,8 @@ struct State {
     done: usize,
     trained: usize,
     reused: usize,
+    /// Elapsed seconds of the last plain line about a start.
+    last_start_line: f64,
 }
 
 /// The CLI's observer (module docs).
@@ -181,6 +184,29 @@ impl Observer for Progress {
                 )),
                 None => {}
             },
+            // A start screened, or a chunk of a long polish (`lbfgs done/max`): on a
+            // terminal the bar's message; elsewhere, for `train`, a line at most every
+            // LINE_EVERY seconds once the run is past QUIET_SECONDS (a large-N polish runs
+            // for minutes between chain sizes).
+            Event::Start {
+                n,
+                features,
+                start,
+                loss,
+            } => match &self.bar {
+                Some(b) => b.set_message(format!("n={n}: N={features}: {start}")),
+                None if self.what == "train"
+                    && elapsed > QUIET_SECONDS
+                    && elapsed - s.last_start_line >= LINE_EVERY =>
+                {
+                    s.last_start_line = elapsed;
+                    self.line(&format!(
+                        "train: n={n}: N={features}: {start} (loss {loss:.6}); elapsed {}",
+                        clock(elapsed)
+                    ))
+                }
+                None => {}
+            },
             Event::Discarded { path, why } => self.line(&format!(
                 "{}: not reused, {why}; training it again",
                 path.display()
@@ -193,7 +219,6 @@ impl Observer for Progress {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
             )),
-            _ => {}
         }
     }
 }

@@ -170,6 +170,7 @@ mod tests {
             lattice_density: Some(0.9),
             converged: true,
             start: "lattice".into(),
+            gain_unlifted: Some(g),
             seconds: 1.0,
         }
     }

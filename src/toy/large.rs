@@ -442,6 +442,11 @@ pub mod study {
         pub converged: bool,
         /// Which start won.
         pub start: String,
+        /// Best gain of the starts at this `N` that were not lifted from a smaller model (the
+        /// lattice or repulsion start for `N >` [`super::LARGE_FROM`]): when a lift wins, how
+        /// far the non-degenerate model got within the budget. `None` in older results.
+        #[serde(default)]
+        pub gain_unlifted: Option<f64>,
         /// Training wall time (seconds, on the machine and load of the run).
         pub seconds: f64,
     }
@@ -493,6 +498,7 @@ pub mod study {
                 lattice_density: lattice_density(d),
                 converged: r.converged,
                 start: r.start,
+                gain_unlifted: r.gain_unlifted,
                 seconds: r.seconds,
             });
         }
@@ -518,17 +524,18 @@ pub mod study {
             super::LARGE_FROM
         ));
         o.push_str(
-            "| n | N | gain | gain/N | best smaller-N gain | E/N | D | mean m | θ_min median | θ law | ratio | cap density | lattice | converged | start | s |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "| n | N | gain | gain/N | best smaller-N gain | non-degenerate start's gain | E/N | D | mean m | θ_min median | θ law | ratio | cap density | lattice | converged | start | s |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for r in &s.rows {
             o.push_str(&format!(
-                "| {} | {} | {:.4} | {:.3e} | {} | {:.4} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+                "| {} | {} | {:.4} | {:.3e} | {} | {} | {:.4} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
                 r.n,
                 r.features,
                 r.gain,
                 r.gain_per_feature,
                 opt(r.best_smaller_gain, 4),
+                opt(r.gain_unlifted, 4),
                 r.fraction_embedded,
                 r.directions,
                 opt(r.mean_multiplicity, 3),
@@ -584,6 +591,29 @@ pub mod study {
                     below.join(", ")
                 ));
             }
+            let lifted: Vec<String> = rows
+                .iter()
+                .filter(|r| r.start == "lift")
+                .filter_map(|r| {
+                    Some(format!(
+                        "{:.4} at N = {}{}",
+                        r.gain_unlifted?,
+                        r.features,
+                        if r.converged {
+                            ""
+                        } else {
+                            " (winner not converged)"
+                        }
+                    ))
+                })
+                .collect();
+            if !lifted.is_empty() {
+                o.push_str(&format!(
+                    "Where a lift won, the best non-degenerate start reached {} within the same \
+                     L-BFGS budget; those rows' θ_min is that of the lifted directions. ",
+                    lifted.join(", ")
+                ));
+            }
             let ratios: Vec<String> = rows
                 .iter()
                 .filter_map(|r| Some(format!("{:.3} (N = {})", r.theta_ratio?, r.features)))
@@ -603,6 +633,44 @@ pub mod study {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        /// A lifted winner's row reports how far the non-degenerate start got, and a gain below
+        /// a smaller N's is called out.
+        #[test]
+        fn markdown_names_the_non_degenerate_gain_of_a_lifted_row() {
+            let row = |nf: usize, gain: f64, start: &str, unlifted: f64| LargeNRow {
+                n: 3,
+                features: nf,
+                gain,
+                gain_per_feature: gain / nf as f64,
+                best_smaller_gain: (nf > 1024).then_some(6.5),
+                fraction_embedded: 1.0,
+                directions: 1024,
+                mean_multiplicity: Some(nf as f64 / 1024.0),
+                theta_min_median: Some(0.1),
+                theta_law: Some(0.11),
+                theta_ratio: Some(0.1 / 0.11),
+                packing_density: None,
+                lattice_density: lattice_density(2),
+                converged: false,
+                start: start.into(),
+                gain_unlifted: Some(unlifted),
+                seconds: 1.0,
+            };
+            let s = LargeNStudy {
+                command: "c".into(),
+                rows: vec![
+                    row(1024, 6.5, "spread#0", 6.5),
+                    row(16384, 6.5, "lift", 5.25),
+                ],
+            };
+            let md = markdown_section(&s);
+            assert!(md.contains("| 16384 | 6.5000 |"), "{md}");
+            assert!(
+                md.contains("the best non-degenerate start reached 5.2500 at N = 16384 (winner not converged)"),
+                "{md}"
+            );
+        }
 
         /// The cap density of a direction set at exactly the law's θ is the lattice density
         /// (the law is `D V_d (θ/2)^d = δ_d S_{n−1}` with `γ_d = 4 (δ_d/V_d)^{2/d}`).

@@ -89,7 +89,8 @@ impl Shard {
     }
 }
 
-/// Relative cost of training one model, for balancing shards (not a time prediction).
+/// Relative cost of training one model, for balancing shards and weighting a sweep's estimate
+/// of the time left (not a time prediction).
 ///
 /// # Formula
 ///
@@ -98,10 +99,30 @@ impl Shard {
 /// warm start, one fine-tuning run and the exact model itself. The ratio of the two per-unit
 /// costs (exact: `EXACT_WEIGHT` evaluations) comes from timing both trainers on this code base
 /// at `n = 3`, `N = 64` (about 0.4 s exact, about 2 s per 4000-step sampled run).
+///
+/// A large-`N` exact model ([`super::large::applies`]) is one start polished for
+/// `lbfgs_iters` iterations on a neighbour list, `LARGE_ITER_WEIGHT · N n` per iteration (the
+/// list's pairs and L-BFGS's `O(memory · N n)` vector work), plus (L2) the multi-start model of
+/// [`super::large::LARGE_FROM`] features it must beat. `LARGE_ITER_WEIGHT` is calibrated on
+/// this code base: `n = 3`, `N = 16384`, 3000 iterations polished in 114 s, and the multi-start
+/// `n = 8`, `N = 1024` model of the note sweep trained in 94 s.
 pub fn estimated_cost(cfg: &TrainConfig) -> f64 {
     /// Loss evaluations of one exact training (Adam starts, screening and final L-BFGS).
     const EXACT_WEIGHT: f64 = 2000.0;
+    /// Work per L-BFGS iteration of a large-N polish, in units of `N n`.
+    const LARGE_ITER_WEIGHT: f64 = 180.0;
     let (n, nf) = (cfg.n as f64, cfg.features as f64);
+    if cfg.sparsity.is_none() && super::large::applies(cfg.n, cfg.features) {
+        let polish = cfg.lbfgs_iters as f64 * LARGE_ITER_WEIGHT * nf * n;
+        let candidate = match cfg.loss {
+            super::Loss::L2 => estimated_cost(&TrainConfig {
+                features: super::large::LARGE_FROM,
+                ..cfg.clone()
+            }),
+            _ => 0.0,
+        };
+        return polish + candidate;
+    }
     let exact = EXACT_WEIGHT * nf * nf * n * 4.0 / 3.0 * (cfg.restarts.max(1) as f64 + 2.0) / 3.0;
     match cfg.sparsity {
         None => exact,
@@ -326,6 +347,28 @@ mod tests {
 
     /// Every job lands in exactly one shard, and the largest shard is within the LPT bound
     /// `max(total/M + max job, …)` ≤ total/M + largest job cost.
+    /// Regression: a large-N model was costed as the dense `N² n` loop, so a sweep to
+    /// N = 65536 printed "about 29 hours left" two minutes into a 25-minute run. Its cost is
+    /// linear in N and in the polish budget, on top of the 4096-feature candidate.
+    #[test]
+    fn large_n_cost_is_linear_in_n_and_budget() {
+        let at = |nf: usize, iters: u64| {
+            let mut c = TrainConfig::new(3, nf);
+            c.lbfgs_iters = iters;
+            estimated_cost(&c)
+        };
+        let candidate = at(crate::toy::large::LARGE_FROM, 3000);
+        let (a, b) = (at(16384, 3000) - candidate, at(65536, 3000) - candidate);
+        assert!(a > 0.0 && (b / a - 4.0).abs() < 1e-9, "{a} {b}");
+        assert!(((at(16384, 6000) - candidate) / a - 2.0).abs() < 1e-9);
+        // The multi-start trainer's cost at N = 4096 (N² n per evaluation) is a fixed part.
+        let dense = 2000.0 * 4096f64.powi(2) * 3.0 * 4.0 / 3.0;
+        assert!(
+            (candidate / dense - 1.0).abs() < 1e-9,
+            "{candidate} {dense}"
+        );
+    }
+
     #[test]
     fn shards_partition_the_grid_and_balance_cost() {
         let t = TrainConfig::new(1, 1);
