@@ -62,12 +62,16 @@ pub fn eval(
     if uses_list(n, b.len()) {
         return super::neighbours::eval_cached(n, w, b, loss, grad);
     }
+    if n > GRAM_MAX_DIM {
+        return super::tiled::eval(n, w, b, loss, grad);
+    }
     dense(n, w, b, loss, grad)
 }
 
 /// Whether [`eval`] runs on a neighbour list ([`super::neighbours`]): from
 /// [`NEIGHBOUR_MIN_FEATURES`] features on for `n ≤ 8`, from [`GRAM_MIN_FEATURES`] for
-/// `8 < n ≤` [`GRAM_MAX_DIM`]. The dense loop [`dense`] stays the reference, and runs beyond.
+/// `8 < n ≤` [`GRAM_MAX_DIM`]. Beyond [`GRAM_MAX_DIM`] it runs on GEMM tiles
+/// ([`super::tiled`]), below those sizes on the dense loop [`dense`], which stays the reference.
 pub fn uses_list(n: usize, features: usize) -> bool {
     if n <= 8 {
         features >= NEIGHBOUR_MIN_FEATURES
@@ -77,9 +81,19 @@ pub fn uses_list(n: usize, features: usize) -> bool {
 }
 
 /// Largest `n` of the list path. Beyond it, at starts below the nearest neighbour, most listed
-/// pairs are active and their one-by-one products cost as much as the dense loop (n = 64,
-/// N = 1024: 28 ms on a list, 49 ms rebuilt, 39 ms dense; n = 32: 4.3, 9.7 and 12.8 ms;
-/// `cargo bench --bench exact_loss -- "N=1024 start"`).
+/// pairs are active and their one-by-one products cost more than the GEMM tiles of
+/// [`super::tiled`], which take over there. One loss + gradient at N = 1024, process CPU time
+/// on one thread of the shared 2-core machine at load average 4–7
+/// (`BENCH_CPU_TIME=1 cargo bench --bench exact_loss -- "N=1024 start"`):
+///
+/// | n | list | rebuilt | tiled | dense |
+/// |---|---|---|---|---|
+/// | 32 | 2.9 ms | 7.7 ms | 5.4 ms | 15.7 ms |
+/// | 64 | 21.9 ms | 38.5 ms | 12.1 ms | 24.4 ms |
+/// | 128 | 56.0 ms | 84.8 ms | 22.3 ms | 74.2 ms |
+///
+/// and tiled at N = 4096: 91, 170 and 346 ms. The wall times of the same run without
+/// `BENCH_CPU_TIME` are 2–7× larger at that load, in the same order.
 pub const GRAM_MAX_DIM: usize = 32;
 
 /// From this many features on (and `n ≤ 8`) [`eval`] runs on a Verlet neighbour list.

@@ -1,6 +1,7 @@
 //! The toy model `x' = ReLU(WᵀWx + b)`: exact sparse-limit loss, trainers, diagnostics, sweeps.
 //!
 //! * [`exact`] — the exact expected loss of the infinitely sparse limit and its gradient.
+//! * [`tiled`] — the same loss by tiles of GEMMs, for models with most pairs active (large `n`).
 //! * [`mod@train`] — the exact-loss optimiser (structured, lifted and random starts; Adam; L-BFGS).
 //! * [`sampled`] — Adam on minibatches at finite sparsity `S` (free bias, optional importance).
 //! * [`diagnostics`] — embedded features, directions, multiplicity, θ_min, intercepts, angles.
@@ -17,6 +18,7 @@ pub mod neighbours;
 pub mod sampled;
 pub mod shard;
 pub mod sweep;
+pub mod tiled;
 pub mod train;
 
 use std::time::Instant;

@@ -348,7 +348,7 @@ impl Builder {
 /// `c[r·ldc + s] = X_{i0+r} · X_{j0+s}` for `r < ni`, `s < nj`: one tile of the Gram matrix of
 /// the columns of the column-major `n × M` matrix `x`, by `matrixmultiply`'s `dgemm`.
 #[allow(clippy::too_many_arguments)]
-fn gram_tile(
+pub(crate) fn gram_tile(
     n: usize,
     x: &[f64],
     i0: usize,
