@@ -586,8 +586,10 @@ pub mod study {
                     "At N = {} the trained gain is below the best smaller-N gain, which that \
                      smaller model padded with dead features (or its degenerate lift, SPEC §4) \
                      reaches exactly: there a degenerate model beats the non-degenerate packing \
-                     the trainer found, so as far as this trainer can tell the optimum has \
-                     shared directions or dead features. ",
+                     the trainer found within its L-BFGS budget. That is a statement about \
+                     the budget, not yet about the optimum: a larger budget can find a \
+                     non-degenerate model above it (compare the rows' budgets in the command \
+                     above). ",
                     below.join(", ")
                 ));
             }
