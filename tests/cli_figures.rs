@@ -212,6 +212,21 @@ fn reproduce_quick_end_to_end() {
     );
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 10);
+    // Regression: the progress count ran past its total ("129/125"): the committed sections'
+    // steps were not counted. Off a terminal each step is a "k/total" line; the last is the
+    // report, at k = total.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let counts: Vec<(u64, u64)> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("superpose: reproduce: "))
+        .filter_map(|l| {
+            let (k, t) = l.split_whitespace().next()?.split_once('/')?;
+            Some((k.parse().ok()?, t.parse().ok()?))
+        })
+        .collect();
+    assert!(counts.len() > 20, "{err}");
+    assert!(counts.iter().all(|&(k, t)| k <= t), "{err}");
+    assert_eq!(counts.last().map(|&(k, t)| k == t), Some(true), "{err}");
     // Sizes follow from the layouts: 300 px per model column (+40) for the weight pictures
     // (5 models of n = 2 and of n = 3 in the quick plan), 520 × 430 px per n panel (+60 title)
     // for θ_min (n ∈ {2, 3, 8} in one row), 700 px per n for amplitudes (only n = 3 of 3, 4),

@@ -158,7 +158,8 @@ pub fn reproduce_cmd(a: &ReproduceArgs, f: Format, out: &mut dyn Write) -> Resul
             format!("{} exists and is not a folder", a.out.display()),
         ));
     }
-    let total = (plan.models() + superpose::plot::NAMES.len() + 1) as u64;
+    // One step per model, per committed section, per figure and the report.
+    let total = (plan.models() + plan.extras.len() + superpose::plot::NAMES.len() + 1) as u64;
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total),
         indicatif::ProgressDrawTarget::stderr(),
