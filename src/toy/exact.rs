@@ -122,20 +122,25 @@ const PARALLEL_MIN_FEATURES: usize = 256;
 /// blocks' sums are added in block order, so the result does not depend on how many threads run.
 const BLOCKS: usize = 8;
 
-/// Block boundaries `0 = r_0 < r_1 < … < r_B = N` with about equal numbers of pairs `(i, j > i)`.
-fn row_blocks(nf: usize) -> Vec<usize> {
-    let total = (nf * nf.saturating_sub(1)) / 2;
+/// Block boundaries `0 = r_0 < r_1 < … < r_B = rows` (`B ≤ blocks`) over the rows of an upper
+/// triangle — row `r` holding the `rows − r` entries `(r, q ≥ r)` with the diagonal, or the
+/// `rows − 1 − r` pairs `(r, q > r)` without it — with about equal numbers of entries per block.
+/// The partition depends on the sizes alone, never on the thread count (used by the pair loop
+/// here over features and by [`super::tiled`] over tile rows).
+pub(crate) fn triangle_blocks(rows: usize, diagonal: bool, blocks: usize) -> Vec<usize> {
+    let held = |r: usize| rows - r - usize::from(!diagonal);
+    let total: usize = (0..rows).map(held).sum();
     let mut bounds = vec![0];
     let mut done = 0usize;
-    for i in 0..nf {
-        done += nf - 1 - i;
+    for r in 0..rows {
+        done += held(r);
         let k = bounds.len();
-        if k < BLOCKS && done * BLOCKS >= k * total {
-            bounds.push(i + 1);
+        if k < blocks && done * blocks >= k * total {
+            bounds.push(r + 1);
         }
     }
-    if *bounds.last().unwrap() != nf {
-        bounds.push(nf);
+    if *bounds.last().unwrap() != rows {
+        bounds.push(rows);
     }
     bounds
 }
@@ -170,7 +175,7 @@ fn eval_impl<const GRAD: bool>(
     if nf < PARALLEL_MIN_FEATURES {
         total = rows::<GRAD>(n, w, &wt, b, loss, 0..nf, gw, gb);
     } else {
-        let bounds = row_blocks(nf);
+        let bounds = triangle_blocks(nf, false, BLOCKS);
         let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = bounds
             .par_windows(2)
             .map(|r| {
@@ -346,9 +351,9 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn row_blocks_cover_all_rows_with_balanced_pairs() {
+    fn triangle_blocks_cover_all_rows_with_balanced_pairs() {
         for nf in [256usize, 300, 1024, 4097] {
-            let b = row_blocks(nf);
+            let b = triangle_blocks(nf, false, BLOCKS);
             assert_eq!((b[0], *b.last().unwrap()), (0, nf));
             assert!(b.windows(2).all(|w| w[0] < w[1]));
             let pairs = |r: &[usize]| (r[0]..r[1]).map(|i| nf - 1 - i).sum::<usize>();

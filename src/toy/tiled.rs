@@ -110,23 +110,10 @@ struct Part {
     gb: Vec<f64>,
 }
 
-/// Block boundaries `0 = p_0 < p_1 < … = T` over `T` tile rows, tile row `p` holding the
-/// `T − p` tiles `(p, q ≥ p)`, with about equal numbers of tiles per block.
+/// Block boundaries over `T` tile rows, tile row `p` holding the `T − p` tiles `(p, q ≥ p)`,
+/// with about equal numbers of tiles per block ([`super::exact::triangle_blocks`]).
 fn tile_blocks(tiles: usize) -> Vec<usize> {
-    let total = tiles * (tiles + 1) / 2;
-    let mut bounds = vec![0];
-    let mut done = 0;
-    for p in 0..tiles {
-        done += tiles - p;
-        let k = bounds.len();
-        if k < BLOCKS && done * BLOCKS >= k * total {
-            bounds.push(p + 1);
-        }
-    }
-    if *bounds.last().unwrap() != tiles {
-        bounds.push(tiles);
-    }
-    bounds
+    super::exact::triangle_blocks(tiles, true, BLOCKS)
 }
 
 /// The tiles `(p, q ≥ p)` of tile rows `rows`, in order.
