@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use superpose::toy::{neighbours, train, Loss, Model};
+use superpose::toy::{large, neighbours, train, Loss, Model};
 
 mod common;
 
@@ -30,10 +30,11 @@ fn load() -> String {
 
 fn case(label: &str, model: &Model, iters: u64) {
     neighbours::clear_cache();
-    let (e0, p0, r0) = (
+    let (e0, p0, r0, o0) = (
         neighbours::evaluations(),
         neighbours::repeats(),
         neighbours::rebuilds(),
+        neighbours::outer_builds(),
     );
     let t = Instant::now();
     let (_, l, converged, _) = train::polish(model, &Loss::L2, iters).expect("polish");
@@ -41,10 +42,11 @@ fn case(label: &str, model: &Model, iters: u64) {
     let e = neighbours::evaluations() - e0;
     let p = neighbours::repeats() - p0;
     let r = neighbours::rebuilds() - r0;
+    let o = neighbours::outer_builds() - o0;
     let (skin, entries) = neighbours::current().unwrap_or((f64::NAN, 0));
     println!(
         "{label}: {iters} L-BFGS iterations in {s:.2} s (loss {l:.9}, converged {converged}); \
-         {e} evaluations, {p} repeated points, {r} list builds; \
+         {e} evaluations, {p} repeated points, {r} list builds ({o} outer); \
          {:.3} ms per evaluation, {:.3} ms per call; final skin {skin:.4}, {:.1} entries per \
          feature; load average {}",
         s * 1e3 / e.max(1) as f64,
@@ -78,6 +80,13 @@ fn main() {
     }
     if want("n=8 N=1024 spread") {
         case("n=8 N=1024 spread", &spread, 300);
+    }
+    for (n, nf) in [(3, 65536), (4, 65536)] {
+        let label = format!("n={n} N={nf} large start");
+        if want(&label) {
+            let units = large::directions(n, nf, &mut ChaCha8Rng::seed_from_u64(3));
+            case(&label, &large::start(n, &units), 300);
+        }
     }
     for (n, nf) in [(32, 1024), (32, 4096), (64, 1024), (64, 4096)] {
         let label = format!("n={n} N={nf} start");

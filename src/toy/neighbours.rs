@@ -73,6 +73,29 @@
 //! work model ([`skin_choice`]). The first list of a thread (or after [`clear_cache`]) uses
 //! [`initial_skin`] ([`INITIAL_SKIN`] for `n ≤ 8`, [`INITIAL_SKIN_HIGH`] beyond). The skin
 //! changes the cost, never the result.
+//!
+//! # Two levels
+//!
+//! Far from a minimum (a structured start, the first hundreds of L-BFGS iterations at large
+//! `N`) the weights move past any useful margin at nearly every step: at n = 4, N = 65 536 the
+//! bound of one step is 0.03–1 against a median height of 1.6, so every evaluation rebuilt its
+//! list, and a k-d tree build costs about ten list evaluations. So lists come in two levels,
+//! as in molecular-dynamics codes that keep a wide list and filter the interaction list from
+//! it: an **outer** list of margin `M` (built by a [`Builder`]) and the **inner** list of
+//! margin `m ≤ M` that the evaluation runs on, drawn from the outer list's pairs by the
+//! builders' own test ([`NeighbourList::filtered`], `O(N K_M n)`). A pair left out of the outer
+//! list built at `(W⁰, b⁰)` has `G⁰_ij + max b⁰ ≤ −M − γA₀²`; at `(W¹, b¹)`, with `β` the outer
+//! list's bound there, it has `G¹_ij + max b¹ ≤ −M + β − γ(R + Δ)²`, which is at most
+//! `−m − γA₁²` (`A₁ ≤ R + Δ`) when `β ≤ M − m`. So when `β + m < M (1 − 1e-9)` (or `β = 0` and
+//! `m ≤ M`, [`NeighbourList::serves`]) the filtered list holds every pair a builder would list
+//! at `(W¹, b¹)`, carries the same guarantee, and is checked at every evaluation by its own
+//! bound as before. When the outer list no longer serves, it is rebuilt; its skin `M/h` is
+//! tuned by [`skin_choice`] on the needed outer margins `β + m` of the inner builds it served
+//! (from [`INITIAL_OUTER_SKIN`], within [`MIN_OUTER_SKIN`]…[`MAX_OUTER_SKIN`]). The inner lists
+//! are rebuilt exactly when they were before, so the skin tuner and the evaluations see the
+//! same sequence; like the skin, the outer list changes the cost, never the result
+//! (`cargo bench --bench exact_polish`: n = 4, N = 65 536 from the large-N start, 300
+//! iterations, 103 s → 64 s; n = 8, N = 1024 from the spread start 1.8 s → 1.4 s).
 
 use rayon::prelude::*;
 
@@ -102,6 +125,12 @@ pub fn initial_skin(n: usize) -> f64 {
         INITIAL_SKIN_HIGH
     }
 }
+/// The skin of a thread's first outer list (module docs, "Two levels").
+pub const INITIAL_OUTER_SKIN: f64 = 1.0;
+/// The smallest outer skin the tuner chooses.
+pub const MIN_OUTER_SKIN: f64 = 1.0 / 64.0;
+/// The largest outer skin the tuner chooses.
+pub const MAX_OUTER_SKIN: f64 = 16.0;
 /// The smallest skin the tuner chooses.
 pub const MIN_SKIN: f64 = 1.0 / 1024.0;
 /// The largest skin the tuner chooses.
@@ -537,7 +566,7 @@ impl NeighbourList {
         let amp = amplitudes(n, w);
         let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
         let thr = -margin - 2.0 * dot_rounding(n) * a_max * a_max;
-        let mut pairs = match builder {
+        let pairs = match builder {
             Builder::Gram => gram_pairs(n, w, b, &amp, thr),
             Builder::Tree => {
                 let mut p = tree_pairs(n, w, b, &amp, a_max, thr);
@@ -551,6 +580,22 @@ impl NeighbourList {
                 p
             }
         };
+        Self::from_pairs(n, w, b, &amp, a_max, margin, builder, pairs)
+    }
+
+    /// The list of `pairs` (each unordered pair once) built at `(w, b)`.
+    #[allow(clippy::too_many_arguments)]
+    fn from_pairs(
+        n: usize,
+        w: &[f64],
+        b: &[f64],
+        amp: &[f64],
+        a_max: f64,
+        margin: f64,
+        builder: Builder,
+        mut pairs: Vec<Pair>,
+    ) -> Self {
+        let nf = b.len();
         // Rows: both directions of every pair, each row sorted.
         let mut offsets = vec![0usize; nf + 1];
         for &(i, j, _) in &pairs {
@@ -599,6 +644,55 @@ impl NeighbourList {
             null: (0..nf as u32).filter(|&i| amp[i as usize] == 0.0).collect(),
             gaps,
         }
+    }
+
+    /// The list of margin `margin` at `(w, b)`, drawn from this list's pairs instead of from all
+    /// of them (the inner list of a two-level scheme, module docs "Two levels"): every pair of
+    /// this list between non-zero features that the builders' test keeps, with the canonical
+    /// [`dot`]. It holds every pair a builder would list at `(w, b)` when
+    /// [`NeighbourList::serves`]`(n, w, b, margin)`; the builder recorded is this list's.
+    pub fn filtered(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> Self {
+        assert!(margin >= 0.0, "the margin must be ≥ 0");
+        let nf = b.len();
+        let amp = amplitudes(n, w);
+        let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
+        let thr = -margin - 2.0 * dot_rounding(n) * a_max * a_max;
+        let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
+            .into_par_iter()
+            .map(|blk| {
+                let mut out = Vec::new();
+                for i in blk * ROW_BLOCK..((blk + 1) * ROW_BLOCK).min(nf) {
+                    if amp[i] == 0.0 {
+                        continue;
+                    }
+                    let wi = &w[i * n..(i + 1) * n];
+                    for &j in self.row(i).iter().filter(|&&j| j as usize > i) {
+                        let j = j as usize;
+                        if amp[j] == 0.0 {
+                            continue;
+                        }
+                        let v = dot(wi, &w[j * n..(j + 1) * n]) + b[i].max(b[j]);
+                        if v > thr {
+                            out.push((i as u32, j as u32, (-v) as f32));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        Self::from_pairs(n, w, b, &amp, a_max, margin, self.builder, blocks.concat())
+    }
+
+    /// Whether [`NeighbourList::filtered`] at `(w, b)` with margin `margin` holds every pair that
+    /// a builder would list there: this list's bound `β` at `(w, b)` is 0, or
+    /// `β + margin < m (1 − 1e-9)` with `m` this list's margin (module docs "Two levels").
+    pub fn serves(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> bool {
+        self.bound_at(n, w, b)
+            .is_some_and(|x| self.serves_at(x, margin))
+    }
+
+    fn serves_at(&self, beta: f64, margin: f64) -> bool {
+        (beta == 0.0 && margin <= self.margin) || beta + margin < self.margin * (1.0 - 1e-9)
     }
 
     /// Number of stored (directed) candidate entries, twice the number of pairs.
@@ -974,6 +1068,14 @@ struct Live {
     scale: f64,
 }
 
+/// The outer list of the two-level scheme (module docs, "Two levels"), the needed outer margin
+/// `β + m` of every inner build it served, and the height scale it was built at.
+struct Outer {
+    list: NeighbourList,
+    served: Vec<f64>,
+    scale: f64,
+}
+
 /// The last evaluated point and its loss and gradient.
 struct Memo {
     w: Vec<f64>,
@@ -999,12 +1101,16 @@ struct State {
     features: usize,
     skin: f64,
     live: Option<Live>,
+    outer_skin: f64,
+    outer: Option<Outer>,
     memo: Option<Memo>,
 }
 
 thread_local! {
     static STATE: std::cell::RefCell<Option<State>> = const { std::cell::RefCell::new(None) };
     static REBUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static OUTER_BUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static TWO_LEVEL: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
     static EVALS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static REPEATS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -1012,6 +1118,12 @@ thread_local! {
 /// Number of evaluations computed on a cached list on this thread so far (for benches).
 pub fn evaluations() -> u64 {
     EVALS.with(|r| r.get())
+}
+
+/// Number of outer list builds of the two-level scheme on this thread so far (for tests and
+/// benches).
+pub fn outer_builds() -> u64 {
+    OUTER_BUILDS.with(|r| r.get())
 }
 
 /// Number of list builds on this thread so far (for tests and benches).
@@ -1049,6 +1161,58 @@ pub fn forget_point() {
     });
 }
 
+/// Whether this thread draws its lists from an outer list (module docs, "Two levels"); on
+/// unless [`set_two_level`] turned it off.
+pub fn two_level() -> bool {
+    TWO_LEVEL.with(|t| t.get())
+}
+
+/// Turns the two-level scheme on or off for this thread (for tests and benches: it changes
+/// the cost, never the result) and drops the thread's lists.
+pub fn set_two_level(on: bool) {
+    TWO_LEVEL.with(|t| t.set(on));
+    clear_cache();
+}
+
+/// The inner list of margin `margin` at `(w, b)`: filtered from the thread's outer list when it
+/// serves there, else from a new outer list (built by [`Builder::for_size`] with the tuned outer
+/// skin, at least `margin`) after tuning the outer skin on the dead one's history.
+fn inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64, scale: f64) -> NeighbourList {
+    let n = st.n;
+    let beta = st.outer.as_ref().and_then(|o| o.list.bound_at(n, w, b));
+    if let (Some(outer), Some(x)) = (st.outer.as_mut(), beta) {
+        if outer.list.serves_at(x, margin) {
+            outer.served.push(x + margin);
+            return outer.list.filtered(n, w, b, margin);
+        }
+    }
+    if let (Some(dead), Some(failed)) = (st.outer.take(), beta) {
+        let mut gaps = dead.list.gaps.clone();
+        gaps.sort_unstable_by(f32::total_cmp);
+        let f = skin_choice(&ListHistory {
+            margin: dead.list.margin,
+            served: &dead.served,
+            failed: failed + margin,
+            gaps: &gaps,
+            n,
+            features: st.features,
+            nonzero: st.features - dead.list.null.len(),
+            builder: dead.list.builder,
+        });
+        st.outer_skin = (dead.list.margin * f / dead.scale).clamp(MIN_OUTER_SKIN, MAX_OUTER_SKIN);
+    }
+    st.outer = None;
+    let outer = NeighbourList::build(n, w, b, (st.outer_skin * scale).max(margin));
+    OUTER_BUILDS.with(|r| r.set(r.get() + 1));
+    let inner = outer.filtered(n, w, b, margin);
+    st.outer = Some(Outer {
+        list: outer,
+        served: vec![margin],
+        scale,
+    });
+    inner
+}
+
 /// The loss on this thread's cached list, rebuilt (with the tuned skin) when it is not valid at
 /// `(w, b)`. The result depends on `(w, b)` only (module docs).
 ///
@@ -1074,6 +1238,8 @@ pub fn eval_cached(
             features: nf,
             skin: initial_skin(n),
             live: None,
+            outer_skin: INITIAL_OUTER_SKIN,
+            outer: None,
             memo: None,
         });
     let hit = st.memo.as_ref().is_some_and(|m| m.at(w, b, loss));
@@ -1101,8 +1267,14 @@ pub fn eval_cached(
                 }
                 st.live = None;
                 let scale = height_scale(n, w, b);
+                let margin = st.skin * scale;
+                let list = if two_level() {
+                    inner_list(&mut st, w, b, margin, scale)
+                } else {
+                    NeighbourList::build(n, w, b, margin)
+                };
                 st.live = Some(Live {
-                    list: NeighbourList::build(n, w, b, st.skin * scale),
+                    list,
                     served: vec![0.0],
                     scale,
                 });
@@ -1588,6 +1760,89 @@ mod tests {
         }
     }
 
+    /// A list filtered from an outer list that serves the point holds exactly the pairs of a
+    /// fresh tree build there (the same test on the same canonical dot), with rows, mirrors and
+    /// the dense result; a move the outer list cannot cover is refused.
+    #[test]
+    fn filtered_list_is_the_fresh_list() {
+        for (n, nf, seed) in [(3usize, 900usize, 8u64), (4, 700, 9)] {
+            let m0 = train::spread_start(n, nf, 1, &mut ChaCha8Rng::seed_from_u64(seed));
+            let h = scale(&m0);
+            let outer = build(&m0, h, Builder::Tree);
+            let r_max = m0.w.column_iter().map(|c| c.norm()).fold(0.0, f64::max);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+            let mut m1 = m0.clone();
+            // Each |d_i| ≤ 0.2 h/(2R): β ≈ 0.2 h, so an inner margin of 0.1 h is served.
+            let d = 0.2 * h / (2.0 * r_max) / (n as f64).sqrt();
+            m1.w.iter_mut()
+                .for_each(|x| *x += d * rng.random_range(-1.0..1.0));
+            let (w1, b1) = (m1.w.as_slice(), m1.b.as_slice());
+            let inner = 0.1 * h;
+            assert!(outer.serves(n, w1, b1, inner));
+            assert!(
+                !outer.serves(n, w1, b1, h),
+                "m = M is never served after a move"
+            );
+            let f = outer.filtered(n, w1, b1, inner);
+            let fresh = build(&m1, inner, Builder::Tree);
+            assert!(
+                f.entries() > 0 && f.entries() < outer.entries(),
+                "{} {}",
+                f.entries(),
+                outer.entries()
+            );
+            assert_eq!(
+                (&f.offsets, &f.idx, &f.mirror),
+                (&fresh.offsets, &fresh.idx, &fresh.mirror)
+            );
+            check_structure(&f, &m1);
+            active_pairs_listed(&f, &m1);
+            assert_same(&on_list(&f, &m1), &dense(&m1));
+            // At the outer list's own point any m ≤ M is served, and gives the fresh list.
+            let (w0, b0) = (m0.w.as_slice(), m0.b.as_slice());
+            assert!(outer.serves(n, w0, b0, h) && !outer.serves(n, w0, b0, 1.01 * h));
+            let at0 = outer.filtered(n, w0, b0, inner);
+            assert_eq!(at0.idx, build(&m0, inner, Builder::Tree).idx);
+        }
+    }
+
+    /// The two-level scheme changes the cost, never the result: a polish from a spread start
+    /// (where lists die at nearly every step) gives the same bits with and without it, and
+    /// draws most inner lists from outer ones.
+    #[test]
+    fn two_levels_change_cost_not_result() {
+        let start = train::spread_start(3, 2500, 1, &mut ChaCha8Rng::seed_from_u64(10));
+        let run = |on: bool| {
+            set_two_level(on);
+            let (o0, r0) = (outer_builds(), rebuilds());
+            let (m, l, ..) = train::polish(&start, &Loss::L2, 60).unwrap();
+            (m, l, outer_builds() - o0, rebuilds() - r0)
+        };
+        let (m1, l1, outer1, builds1) = run(true);
+        let (m2, l2, outer2, builds2) = run(false);
+        set_two_level(true);
+        assert_eq!(l1.to_bits(), l2.to_bits());
+        assert!(m1
+            .w
+            .iter()
+            .zip(m2.w.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(m1
+            .b
+            .iter()
+            .zip(m2.b.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(
+            builds1, builds2,
+            "the inner lists are rebuilt at the same points"
+        );
+        assert_eq!(outer2, 0);
+        assert!(
+            outer1 > 0 && 2 * outer1 < builds1,
+            "{outer1} outer, {builds1} inner builds"
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         /// Random steps from a structured start, with a random skin and builder: whenever the
@@ -1628,6 +1883,50 @@ mod tests {
                 assert_same(&on_list(&list, &m), &dense(&m));
             }
             let _ = kept;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The two levels under random steps: the inner list is filtered from the outer one
+        /// whenever that serves, and rebuilt with it otherwise; every active pair is always
+        /// listed and the losses agree.
+        #[test]
+        fn no_active_pair_is_missed_on_two_levels(
+            seed in 0u64..1000,
+            dim in prop::sample::select(vec![2usize, 3, 4, 5, 8, 12]),
+            scale_step in 1e-4f64..0.3,
+            skin in MIN_SKIN..0.25,
+            outer_factor in 1.0f64..16.0,
+            tree in any::<bool>(),
+        ) {
+            let (n, nf) = (dim, 200);
+            let builder = if tree && n <= 8 { Builder::Tree } else { Builder::Gram };
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let m0 = train::spread_start(n, nf, 1, &mut rng);
+            let margin = |m: &Model| skin * scale(m);
+            let mut outer = build(&m0, outer_factor * margin(&m0), builder);
+            let mut list = outer.filtered(n, m0.w.as_slice(), m0.b.as_slice(), margin(&m0));
+            let mut m = m0.clone();
+            let r_max = m0.w.column_iter().map(|c| c.norm()).fold(0.0, f64::max);
+            let step = scale_step * outer.margin() / r_max;
+            for _ in 0..6 {
+                for x in m.w.iter_mut() {
+                    *x += step * rng.random_range(-1.0..1.0);
+                }
+                for x in m.b.iter_mut() {
+                    *x = (*x + step * rng.random_range(-1.0..1.0)).min(0.0);
+                }
+                let (w, b) = (m.w.as_slice(), m.b.as_slice());
+                if !list.valid_at(n, w, b) {
+                    if !outer.serves(n, w, b, margin(&m)) {
+                        outer = build(&m, outer_factor * margin(&m), builder);
+                    }
+                    list = outer.filtered(n, w, b, margin(&m));
+                }
+                active_pairs_listed(&list, &m);
+                assert_same(&on_list(&list, &m), &dense(&m));
+            }
         }
     }
 
