@@ -13,6 +13,7 @@
 pub mod diagnostics;
 pub mod exact;
 pub mod large;
+pub mod lbfgs;
 pub mod model;
 pub mod neighbours;
 pub mod sampled;

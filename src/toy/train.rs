@@ -44,8 +44,9 @@
 //! N = 512 and n = 6, N = 1024, whose gains jump after a slow stretch — so the rule stays
 //! linear.)
 //!
-//! The L-BFGS polish (argmin, More–Thuente line search with the step capped at 1e4, memory
-//! [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
+//! The L-BFGS polish (argmin's algorithm with the two-loop recursion in place,
+//! [`super::lbfgs::Lbfgs`], the same iterates at less memory traffic; argmin's More–Thuente line
+//! search with the step capped at 1e4, memory [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
 //! bounds (`β` starts at `√max(−b, 1e-8)`, never exactly 0, so a bias at 0 can still move).
 //! Each point costs one pass of [`exact::eval`] for loss and gradient together (argmin asks for
 //! them separately; the problem keeps the last point's). It runs in chunks of [`POLISH_CHUNK`]
@@ -65,12 +66,12 @@ use std::time::Instant;
 
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::lbfgs::Lbfgs;
 use super::{exact, Event, Loss, Model, Observer};
 use crate::error::{Error, Result};
 
@@ -536,9 +537,9 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
     while done < max_iters {
         let iters = POLISH_CHUNK.min(max_iters - done);
         let ls = MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt(), 1e4)?;
-        let solver = LBFGS::new(ls, LBFGS_MEMORY)
-            .with_tolerance_grad(1e-12)?
-            .with_tolerance_cost(1e-16)?;
+        let solver = Lbfgs::new(ls, LBFGS_MEMORY)
+            .with_tolerance_grad(1e-12)
+            .with_tolerance_cost(1e-16);
         let exec = Executor::new(Problem::new(n, nf, loss), solver)
             .configure(|s| s.param(x.clone()).max_iters(iters));
         let res = exec.run();
@@ -1021,7 +1022,7 @@ mod tests {
         let ls = MoreThuenteLineSearch::new()
             .with_bounds(f64::EPSILON.sqrt(), 1e4)
             .unwrap();
-        let solver = LBFGS::new(ls, LBFGS_MEMORY)
+        let solver = argmin::solver::quasinewton::LBFGS::new(ls, LBFGS_MEMORY)
             .with_tolerance_grad(1e-12)
             .unwrap()
             .with_tolerance_cost(1e-16)
@@ -1032,6 +1033,30 @@ mod tests {
             .unwrap();
         let passes = res.problem.problem.as_ref().unwrap().passes.get();
         (res.state.get_best_param().unwrap().clone(), passes)
+    }
+
+    /// The polish's in-place L-BFGS takes argmin's iterates on the toy loss, bit for bit (the
+    /// swap changes the cost, never the result), through lists that die at every step.
+    #[test]
+    fn polish_solver_takes_argmins_iterates() {
+        let start = spread_start(5, 300, 1, &mut ChaCha8Rng::seed_from_u64(12));
+        let x = to_params(&start);
+        let (theirs, _) = lbfgs(Problem::new(5, 300, &Loss::L2), x.clone(), 150);
+        let ls = MoreThuenteLineSearch::new()
+            .with_bounds(f64::EPSILON.sqrt(), 1e4)
+            .unwrap();
+        let solver = Lbfgs::new(ls, LBFGS_MEMORY)
+            .with_tolerance_grad(1e-12)
+            .with_tolerance_cost(1e-16);
+        let res = Executor::new(Problem::new(5, 300, &Loss::L2), solver)
+            .configure(|s| s.param(x).max_iters(150))
+            .run()
+            .unwrap();
+        let ours = res.state.get_best_param().unwrap();
+        assert!(ours
+            .iter()
+            .zip(&theirs)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     /// The loss of one pass is the same with and without the gradient (the memo relies on it),
