@@ -2,7 +2,7 @@
 //! its adaptive skin and its rebuilds are amortised over a run (issue 8, item 1; issue 13).
 //!
 //! Run: `cargo bench --bench exact_polish [-- FILTER]` (a case runs when its label contains
-//! FILTER). One thread (rayon's global pool has one thread). Each case polishes a model with
+//! FILTER). One thread (rayon's global pool has one thread; `BENCH_THREADS=2` for two). Each case polishes a model with
 //! `toy::train::polish` for a fixed number of L-BFGS iterations and prints the wall time, the
 //! evaluations computed on a list, the calls answered from the stored last point (argmin asks
 //! for the cost, the gradient and the gradient again at each accepted point), the list builds,
@@ -57,8 +57,12 @@ fn case(label: &str, model: &Model, iters: u64) {
 }
 
 fn main() {
+    let threads = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
     let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
+        .num_threads(threads)
         .build_global();
     let filter = std::env::args()
         .skip(1)

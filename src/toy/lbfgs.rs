@@ -1,5 +1,6 @@
 //! L-BFGS on `Vec<f64>` with the two-loop recursion done in place: argmin's [`LBFGS`] step for
-//! step and bit for bit, at a fraction of its memory traffic.
+//! step and bit for bit (below [`BLOCKED_FROM`] parameters), at a fraction of its memory
+//! traffic.
 //!
 //! argmin's L-BFGS (0.11) is generic over the parameter type, so each step of its two-loop
 //! recursion allocates: per stored pair `(s_k, y_k)` it recomputes `y_kᵀs_k` and builds
@@ -12,7 +13,7 @@
 //! # Algorithm
 //!
 //! The same as argmin's, in the same floating-point operations and order, so every iterate is
-//! the same number (tested against argmin's solver):
+//! the same number (tested against argmin's solver) below [`BLOCKED_FROM`] parameters:
 //!
 //! ```text
 //! γ = s_kᵀy_k / y_kᵀy_k  (newest pair; 1 without one)
@@ -21,7 +22,14 @@
 //! d = −r;  x_{k+1} from argmin's line search along d;  s = x_{k+1} − x_k,  y = ∇f_{k+1} − ∇f_k
 //! ```
 //!
-//! with `ρ_k` computed once when its pair is stored (the same product `y_kᵀs_k` argmin
+//! Below [`BLOCKED_FROM`] parameters (every model of the note's sweep) the dot products are
+//! argmin's sequential sums. From there (large-N models) a sequential sum is a chain of
+//! dependent additions that neither vectorises nor splits over cores — at n = 3, N = 65 536
+//! it was half of a polish — so [`dot`] sums fixed blocks in eight interleaved partial sums,
+//! the blocks in parallel: another rounding of the same products, the same on any number of
+//! threads, so large-N iterates are deterministic but not argmin's to the last bit.
+//!
+//! With `ρ_k` computed once when its pair is stored (the same product `y_kᵀs_k` argmin
 //! recomputes each time), `q` and `r` updated in place, and the vectors of a dropped pair
 //! reused for the next one. The line search is argmin's ([`MoreThuenteLineSearch`] in the
 //! trainer), run by argmin's [`Executor`] as argmin's L-BFGS runs it; the stopping tests are
@@ -36,6 +44,8 @@
 //! [`MoreThuenteLineSearch`]: argmin::solver::linesearch::MoreThuenteLineSearch
 
 use std::collections::VecDeque;
+
+use rayon::prelude::*;
 
 use argmin::core::{
     CostFunction, Error, Executor, Gradient, IterState, LineSearch, OptimizationResult, Problem,
@@ -88,9 +98,55 @@ impl<L> Lbfgs<L> {
     }
 }
 
-/// `Σ a_i b_i` in index order (argmin-math's `dot` for `Vec<f64>`).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Vectors at least this long (the parameters of a large-N model) are reduced in fixed blocks
+/// in parallel ([`dot`]) and updated in parallel.
+pub const BLOCKED_FROM: usize = 1 << 16;
+/// Elements per block of a blocked reduction or update.
+const BLOCK: usize = 4096;
+
+/// `Σ a_i b_i`: in index order (argmin-math's `dot` for `Vec<f64>`) below [`BLOCKED_FROM`];
+/// from there, per block of [`BLOCK`] elements in eight interleaved partial sums, the blocks in
+/// parallel and their sums added in block order (the same bits on any number of threads).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    if a.len() < BLOCKED_FROM {
+        return a.iter().zip(b).map(|(x, y)| x * y).sum();
+    }
+    let parts: Vec<f64> = a
+        .par_chunks(BLOCK)
+        .zip(b.par_chunks(BLOCK))
+        .map(|(x, y)| dot_lanes(x, y))
+        .collect();
+    parts.iter().sum()
+}
+
+/// `Σ a_i b_i` in eight interleaved partial sums (vectorisable), then the tail.
+fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+}
+
+/// `x_i ← f(x_i, y_i)` for every `i`, in parallel blocks from [`BLOCKED_FROM`] on (element by
+/// element, so the same bits either way).
+fn update(x: &mut [f64], y: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
+    if x.len() < BLOCKED_FROM {
+        x.iter_mut().zip(y).for_each(|(a, &b)| f(a, b));
+    } else {
+        x.par_chunks_mut(BLOCK)
+            .zip(y.par_chunks(BLOCK))
+            .for_each(|(xa, ya)| xa.iter_mut().zip(ya).for_each(|(a, &b)| f(a, b)));
+    }
 }
 
 impl<O, L> Solver<O, LbfgsState> for Lbfgs<L>
@@ -148,9 +204,7 @@ where
         let mut alpha = vec![0.0; cur_m];
         for k in (0..cur_m).rev() {
             let a = dot(&self.s[k], &q) * self.rho[k];
-            q.iter_mut()
-                .zip(&self.y[k])
-                .for_each(|(qi, yi)| *qi -= yi * a);
+            update(&mut q, &self.y[k], |qi, yi| *qi -= yi * a);
             alpha[k] = a;
         }
         q.iter_mut().for_each(|qi| *qi *= gamma);
@@ -158,7 +212,7 @@ where
         for (((sk, yk), rho), a) in self.s.iter().zip(&self.y).zip(&self.rho).zip(&alpha) {
             let beta = dot(yk, &r) * rho;
             let c = a - beta;
-            r.iter_mut().zip(sk).for_each(|(ri, si)| *ri += si * c);
+            update(&mut r, sk, |ri, si| *ri += si * c);
         }
         r.iter_mut().for_each(|ri| *ri *= -1.0);
         self.linesearch.search_direction(r);
@@ -231,6 +285,32 @@ mod tests {
     use super::*;
     use argmin::solver::linesearch::MoreThuenteLineSearch;
     use argmin::solver::quasinewton::LBFGS;
+
+    /// The blocked dot product: the same bits on one and two threads, within rounding of the
+    /// sequential sum (the bound `γ_N Σ|a_i b_i|`), and the sequential sum below the threshold.
+    #[test]
+    fn blocked_dot_is_thread_independent_and_close() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let len = BLOCKED_FROM + 12_345;
+        let a: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let b: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let on = |t: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| dot(&a, &b))
+        };
+        assert_eq!(on(1).to_bits(), on(2).to_bits());
+        assert_eq!(on(1).to_bits(), on(3).to_bits());
+        let seq: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let abs: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
+        assert!((on(2) - seq).abs() <= len as f64 * f64::EPSILON * abs);
+        let short = &a[..1000];
+        let s2: f64 = short.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert_eq!(dot(short, &b[..1000]).to_bits(), s2.to_bits());
+    }
 
     /// The extended Rosenbrock function in `d` dimensions (a standard L-BFGS test).
     struct Rosenbrock;

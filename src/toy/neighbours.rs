@@ -131,6 +131,16 @@ pub const INITIAL_OUTER_SKIN: f64 = 1.0;
 pub const MIN_OUTER_SKIN: f64 = 1.0 / 64.0;
 /// The largest outer skin the tuner chooses.
 pub const MAX_OUTER_SKIN: f64 = 16.0;
+/// The slack of a thread's first angular outer list, in median activity radii.
+pub const INITIAL_ANGLE_SLACK: f64 = 0.25;
+/// The smallest slack of an angular outer list.
+pub const MIN_ANGLE_SLACK: f64 = 0.02;
+/// The largest slack of an angular outer list.
+pub const MAX_ANGLE_SLACK: f64 = 2.0;
+/// An angular outer list that served fewer inner lists than this grows its successor's slack.
+pub const ANGLE_SERVED_LOW: usize = 4;
+/// An angular outer list that served more inner lists than this shrinks its successor's slack.
+pub const ANGLE_SERVED_HIGH: usize = 32;
 /// The smallest skin the tuner chooses.
 pub const MIN_SKIN: f64 = 1.0 / 1024.0;
 /// The largest skin the tuner chooses.
@@ -533,6 +543,152 @@ fn tree_pairs(n: usize, w: &[f64], b: &[f64], amp: &[f64], a_max: f64, thr: f64)
         })
         .collect();
     blocks.concat()
+}
+
+/// `κ_k(m) = (−b_k − m − 2γA²)/(A r_k)` for every feature (0 where `r_k = 0`), the amplitudes
+/// `r_k` and `A = max r_k`: the cosine above which output `k` can be within `m` of firing on
+/// any input (module docs, "Angular outer lists").
+fn kappas(n: usize, w: &[f64], b: &[f64], margin: f64) -> (Vec<f64>, Vec<f64>, f64) {
+    let amp = amplitudes(n, w);
+    let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
+    let eps = 2.0 * dot_rounding(n) * a_max * a_max;
+    let kap = amp
+        .iter()
+        .zip(b)
+        .map(|(&r, &bk)| {
+            if r > 0.0 {
+                (-bk - margin - eps) / (a_max * r)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (kap, amp, a_max)
+}
+
+/// An angular outer list (module docs, "Angular outer lists"): every pair of non-zero features
+/// whose directions at the build point are within `max(Θ_i, Θ_j)` of each other, found with a
+/// k-d tree, with `Θ_k` the activity radius `arccos κ_k` of feature `k` plus a common slack.
+#[derive(Debug, Clone)]
+pub struct AngleList {
+    rows: NeighbourList,
+    units: Vec<f64>,
+    radius: Vec<f64>,
+}
+
+impl AngleList {
+    /// The list at `(w, b)` for inner margins up to `margin`, with slack `slack` times the
+    /// median activity radius.
+    pub fn build(n: usize, w: &[f64], b: &[f64], margin: f64, slack: f64) -> Self {
+        use std::f64::consts::PI;
+        let nf = b.len();
+        let (kap, amp, a_max) = kappas(n, w, b, margin);
+        let rho: Vec<f64> = kap.iter().map(|k| k.clamp(-1.0, 1.0).acos()).collect();
+        let mut live: Vec<f64> = (0..nf).filter(|&k| amp[k] > 0.0).map(|k| rho[k]).collect();
+        let med = if live.is_empty() {
+            0.0
+        } else {
+            let mid = live.len() / 2;
+            *live.select_nth_unstable_by(mid, f64::total_cmp).1
+        };
+        let radius: Vec<f64> = (0..nf)
+            .map(|k| {
+                if amp[k] > 0.0 {
+                    (rho[k] + slack * med).min(PI)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let (u, ids, _) = unit_directions(n, w);
+        let tree = KdTree::new(n, &u, ids);
+        let mut units = vec![0.0; n * nf];
+        for i in 0..nf {
+            if amp[i] > 0.0 {
+                for q in 0..n {
+                    units[i * n + q] = w[i * n + q] / amp[i];
+                }
+            }
+        }
+        let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
+            .into_par_iter()
+            .map(|blk| {
+                let mut out = Vec::new();
+                for i in blk * ROW_BLOCK..((blk + 1) * ROW_BLOCK).min(nf) {
+                    if amp[i] == 0.0 {
+                        continue;
+                    }
+                    let key = |j: usize| (i.min(j) as u32, i.max(j) as u32, 0.0f32);
+                    if radius[i] >= PI {
+                        out.extend((0..nf).filter(|&j| j != i && amp[j] > 0.0).map(key));
+                        continue;
+                    }
+                    // Chord² = 2(1 − cos Θ), inflated against rounding.
+                    let r2 = 2.0 * (1.0 - radius[i].cos()) * (1.0 + 1e-9) + 1e-15;
+                    tree.within(&units[i * n..(i + 1) * n], r2, &mut |j, _| {
+                        if j as usize != i {
+                            out.push(key(j as usize));
+                        }
+                    });
+                }
+                out
+            })
+            .collect();
+        let mut pairs = blocks.concat();
+        pairs.par_sort_unstable_by_key(|e| (e.0, e.1));
+        pairs.dedup_by_key(|e| (e.0, e.1));
+        let rows = NeighbourList::from_pairs(n, w, b, &amp, a_max, 0.0, Builder::Tree, pairs);
+        AngleList {
+            rows,
+            units,
+            radius,
+        }
+    }
+
+    /// Number of stored (directed) entries.
+    pub fn entries(&self) -> usize {
+        self.rows.entries()
+    }
+
+    /// Whether [`NeighbourList::filtered`] of this list's pairs at `(w, b)` with margin `margin`
+    /// holds every pair a builder would list there (module docs, "Angular outer lists"): no
+    /// feature that was zero has moved, and `cos(Θ_k − Φ − φ_k) < κ_k(m)` for every non-zero
+    /// feature with `Θ_k < π`, `φ_k` the angle it turned by and `Φ = max φ_k`.
+    pub fn serves(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> bool {
+        use std::f64::consts::PI;
+        let nf = b.len();
+        if n != self.rows.n || w.len() != n * self.radius.len() {
+            return false;
+        }
+        let (kap, amp, _) = kappas(n, w, b, margin);
+        let mut phi = vec![0.0; nf];
+        for k in 0..nf {
+            if amp[k] == 0.0 {
+                continue;
+            }
+            let u0 = &self.units[k * n..(k + 1) * n];
+            if u0.iter().all(|&x| x == 0.0) {
+                // Zero at the build point, in no pair, and moved since.
+                return false;
+            }
+            let c2: f64 = (0..n).map(|q| (w[k * n + q] / amp[k] - u0[q]).powi(2)).sum();
+            let c = c2.sqrt();
+            // The angle from its chord, inflated against rounding.
+            phi[k] = 2.0 * (0.5 * c).min(1.0).asin() * (1.0 + 1e-9) + 1e-12;
+        }
+        let big = phi.iter().fold(0.0f64, |x, &y| x.max(y));
+        (0..nf).all(|k| {
+            amp[k] == 0.0 || self.radius[k] >= PI || {
+                let a = self.radius[k] - big - phi[k];
+                a > 0.0 && a.cos() + 1e-12 < kap[k] * (1.0 - 1e-12)
+            }
+        })
+    }
+
+    /// The inner list of margin `margin` at `(w, b)` from this list's pairs.
+    pub fn filtered(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> NeighbourList {
+        self.rows.filtered(n, w, b, margin)
+    }
 }
 
 /// A Verlet list of candidate pairs (module docs), with the positions it was built at.
@@ -1107,6 +1263,8 @@ struct State {
     live: Option<Live>,
     outer_skin: f64,
     outer: Option<Outer>,
+    angle_slack: f64,
+    angle: Option<(AngleList, usize)>,
     memo: Option<Memo>,
 }
 
@@ -1183,6 +1341,9 @@ pub fn set_two_level(on: bool) {
 /// skin, at least `margin`) after tuning the outer skin on the dead one's history.
 fn inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64, scale: f64) -> NeighbourList {
     let n = st.n;
+    if Builder::for_size(n, st.features) == Builder::Tree {
+        return angular_inner_list(st, w, b, margin);
+    }
     let beta = st.outer.as_ref().and_then(|o| o.list.bound_at(n, w, b));
     if let (Some(outer), Some(x)) = (st.outer.as_mut(), beta) {
         if outer.list.serves_at(x, margin) {
@@ -1217,6 +1378,39 @@ fn inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64, scale: f64) -> 
     inner
 }
 
+/// [`inner_list`] on an angular outer list (the tree builder's sizes): filtered from the
+/// thread's [`AngleList`] while it serves, else from a new one whose slack is tuned on how many
+/// inner lists the dead one served (×1.5 below [`ANGLE_SERVED_LOW`], ×0.75 above
+/// [`ANGLE_SERVED_HIGH`], within [`MIN_ANGLE_SLACK`]…[`MAX_ANGLE_SLACK`]); a fresh build when
+/// even the new list does not serve its own point.
+fn angular_inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64) -> NeighbourList {
+    let n = st.n;
+    if let Some((outer, served)) = st.angle.as_mut() {
+        if outer.serves(n, w, b, margin) {
+            *served += 1;
+            return outer.filtered(n, w, b, margin);
+        }
+    }
+    if let Some((_, served)) = st.angle.take() {
+        st.angle_slack = if served < ANGLE_SERVED_LOW {
+            st.angle_slack * 1.5
+        } else if served > ANGLE_SERVED_HIGH {
+            st.angle_slack * 0.75
+        } else {
+            st.angle_slack
+        }
+        .clamp(MIN_ANGLE_SLACK, MAX_ANGLE_SLACK);
+    }
+    let outer = AngleList::build(n, w, b, margin, st.angle_slack);
+    OUTER_BUILDS.with(|r| r.set(r.get() + 1));
+    if !outer.serves(n, w, b, margin) {
+        return NeighbourList::build(n, w, b, margin);
+    }
+    let inner = outer.filtered(n, w, b, margin);
+    st.angle = Some((outer, 1));
+    inner
+}
+
 /// The loss on this thread's cached list, rebuilt (with the tuned skin) when it is not valid at
 /// `(w, b)`. The result depends on `(w, b)` only (module docs).
 ///
@@ -1244,6 +1438,8 @@ pub fn eval_cached(
             live: None,
             outer_skin: INITIAL_OUTER_SKIN,
             outer: None,
+            angle_slack: INITIAL_ANGLE_SLACK,
+            angle: None,
             memo: None,
         });
     let hit = st.memo.as_ref().is_some_and(|m| m.at(w, b, loss));
