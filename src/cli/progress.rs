@@ -207,6 +207,27 @@ impl Observer for Progress {
                 }
                 None => {}
             },
+            // A start under construction (minutes at N = 2^20): like a start's line.
+            Event::Building {
+                n,
+                features,
+                what,
+                step,
+                steps,
+            } => match &self.bar {
+                Some(b) => b.set_message(format!("n={n}: N={features}: {what} {step}/{steps}")),
+                None if self.what == "train"
+                    && elapsed > QUIET_SECONDS
+                    && elapsed - s.last_start_line >= LINE_EVERY =>
+                {
+                    s.last_start_line = elapsed;
+                    self.line(&format!(
+                        "train: n={n}: N={features}: {what} {step}/{steps}; elapsed {}",
+                        clock(elapsed)
+                    ))
+                }
+                None => {}
+            },
             Event::Discarded { path, why } => self.line(&format!(
                 "{}: not reused, {why}; training it again",
                 path.display()

@@ -105,6 +105,17 @@ fn normalize(v: &mut [f64]) {
 
 /// `N` well-spread unit directions in `R^n`, flat (`x[i*n + d]`), as in the module docs.
 pub fn directions(n: usize, features: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    directions_with(n, features, rng, &mut |_| {})
+}
+
+/// [`directions`], calling `step(k)` after the `k`-th of the [`REPULSION_STEPS`] repulsion
+/// steps (`n ≥ 4`).
+pub fn directions_with(
+    n: usize,
+    features: usize,
+    rng: &mut ChaCha8Rng,
+    step_done: &mut dyn FnMut(usize),
+) -> Vec<f64> {
     if n <= 3 {
         return train::spread_directions(n, features, rng)
             .as_slice()
@@ -150,6 +161,7 @@ pub fn directions(n: usize, features: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
             })
             .collect();
         x = next;
+        step_done(step + 1);
     }
     x
 }
@@ -226,7 +238,15 @@ pub fn train_large(
     });
     let t0 = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(train::mix_seed(seed, &[n as u64, features as u64, 0]));
-    let units = directions(n, features, &mut rng);
+    let units = directions_with(n, features, &mut rng, &mut |step| {
+        observer.event(&Event::Building {
+            n,
+            features,
+            what: "repulsion step".into(),
+            step,
+            steps: REPULSION_STEPS,
+        })
+    });
     let mut model = start(n, &units);
     drop(units);
     let name = if n <= 3 { "lattice" } else { "repulsion" };
@@ -328,7 +348,14 @@ mod tests {
     #[test]
     fn repulsion_spreads_points() {
         let (n, nf) = (4, 3000);
-        let x = directions(n, nf, &mut ChaCha8Rng::seed_from_u64(1));
+        // Each repulsion step reports itself (a start at N = 2^20 takes minutes), in order,
+        // and the reporting changes nothing.
+        let mut steps = Vec::new();
+        let x = directions_with(n, nf, &mut ChaCha8Rng::seed_from_u64(1), &mut |k| {
+            steps.push(k)
+        });
+        assert_eq!(steps, (1..=REPULSION_STEPS).collect::<Vec<_>>());
+        assert_eq!(x, directions(n, nf, &mut ChaCha8Rng::seed_from_u64(1)));
         assert!(x
             .chunks(n)
             .all(|u| (u.iter().map(|a| a * a).sum::<f64>() - 1.0).abs() < 1e-12));

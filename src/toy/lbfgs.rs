@@ -102,7 +102,7 @@ impl<L> Lbfgs<L> {
 /// in parallel ([`dot`]) and updated in parallel.
 pub const BLOCKED_FROM: usize = 1 << 16;
 /// Elements per block of a blocked reduction or update.
-const BLOCK: usize = 4096;
+pub const BLOCK: usize = 4096;
 
 /// `Σ a_i b_i`: in index order (argmin-math's `dot` for `Vec<f64>`) below [`BLOCKED_FROM`];
 /// from there, per block of [`BLOCK`] elements in eight interleaved partial sums, the blocks in

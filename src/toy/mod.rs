@@ -92,6 +92,20 @@ pub enum Event {
         /// What is wrong with it.
         why: String,
     },
+    /// A step of building one start, before it has a loss (the large-N repulsion start:
+    /// `step` of `steps`).
+    Building {
+        /// Model dimension.
+        n: usize,
+        /// Number of features.
+        features: usize,
+        /// What is being built.
+        what: String,
+        /// Steps done.
+        step: usize,
+        /// Steps in all.
+        steps: usize,
+    },
     /// Stale temporary files of a killed run were removed from a sweep folder.
     Cleaned {
         /// The files removed.

@@ -94,8 +94,35 @@
 //! (from [`INITIAL_OUTER_SKIN`], within [`MIN_OUTER_SKIN`]…[`MAX_OUTER_SKIN`]). The inner lists
 //! are rebuilt exactly when they were before, so the skin tuner and the evaluations see the
 //! same sequence; like the skin, the outer list changes the cost, never the result
-//! (`cargo bench --bench exact_polish`: n = 4, N = 65 536 from the large-N start, 300
-//! iterations, 103 s → 64 s; n = 8, N = 1024 from the spread start 1.8 s → 1.4 s).
+//! (`cargo bench --bench exact_polish`: n = 8, N = 1024 from the spread start, 300
+//! iterations, 1.8 s → 1.4 s).
+//!
+//! # Angular outer lists
+//!
+//! The bound `β` of Cauchy–Schwarz charges every move as if it pointed at the neighbour. At
+//! large `N` the moves are mostly tangential and a neighbour's direction is only `θ` away, so
+//! the true change of `G_ij` is `≈ θ` times the bound: at n = 3, N = 65 536 one L-BFGS step has
+//! `β` = 1.6–14 against a median height of 1.6, and no gap-based outer list lives two steps.
+//! For the tree builder's sizes the outer list is angular instead ([`AngleList`]). With
+//! `r_k = |W_k|`, `A = max r_k` and `γ` as above, output `k` is within `m` of firing on input
+//! `i` only if `r_i r_k cos θ_ik + b_k > −m − γA²`, so only if
+//! `cos θ_ik > κ_k(m) = (−b_k − m − 2γA²)/(A r_k)` (the activity radius `ρ_k = arccos κ_k`).
+//! The list holds every pair whose directions at the build point are within
+//! `max(Θ_i, Θ_j)`, `Θ_k = min(π, ρ_k + s ρ̃)` (`ρ̃` the median radius, `s` the slack; ball
+//! queries of the k-d tree, chord radius inflated by 1e-9). Later, with `φ_k` the angle feature
+//! `k` has turned by and `Φ = max φ_k`, a pair left out has `θ_ik ≥ Θ_k − Φ − φ_k` (the
+//! triangle inequality on the sphere), so it cannot be within `m` of firing at output `k` when
+//! `cos(Θ_k − Φ − φ_k) < κ_k(m)` with `κ_k` at the current weights and biases. When that holds
+//! for every non-zero feature (and no feature that was zero has moved; angles from chords
+//! inflated by 1e-9, cosines compared with 1e-12 to spare), the inner list filtered from it
+//! holds every pair a builder would list, as above ([`AngleList::serves`]). Radial moves and
+//! bias changes enter only through the current `κ_k`, and tangential moves through `Φ ≪ θ`.
+//! The slack starts at [`INITIAL_ANGLE_SLACK`] and grows ×1.5 when a list served fewer than
+//! [`ANGLE_SERVED_LOW`] inner lists, shrinks ×0.75 above [`ANGLE_SERVED_HIGH`]. Measured
+//! (`cargo bench --bench exact_polish -- "large start"`, one thread, 300 iterations from the
+//! large-N start, with the in-place L-BFGS of [`super::lbfgs`]): n = 3, N = 65 536 287 inner
+//! lists from 7 outer ones, 42.8 s before the two levels → 26 s; n = 4 310 from 11–12,
+//! 103 s → 49 s (`BENCH_THREADS=2`: 18 s and 33 s).
 
 use rayon::prelude::*;
 
@@ -671,7 +698,9 @@ impl AngleList {
                 // Zero at the build point, in no pair, and moved since.
                 return false;
             }
-            let c2: f64 = (0..n).map(|q| (w[k * n + q] / amp[k] - u0[q]).powi(2)).sum();
+            let c2: f64 = (0..n)
+                .map(|q| (w[k * n + q] / amp[k] - u0[q]).powi(2))
+                .sum();
             let c = c2.sqrt();
             // The angle from its chord, inflated against rounding.
             phi[k] = 2.0 * (0.5 * c).min(1.0).asin() * (1.0 + 1e-9) + 1e-12;
@@ -1515,7 +1544,7 @@ pub fn eval_cached(
 mod tests {
     use super::*;
     use crate::toy::exact::tests::random_model;
-    use crate::toy::{exact, train, Model};
+    use crate::toy::{exact, large, train, Model};
     use nalgebra::DMatrix;
     use proptest::prelude::*;
     use rand::{Rng, SeedableRng};
@@ -2006,6 +2035,65 @@ mod tests {
         }
     }
 
+    /// An angular outer list serves after a small move, its filtered list is the fresh tree
+    /// list there with the dense result, and a large turn is refused.
+    #[test]
+    fn angular_list_serves_what_it_claims() {
+        for (n, nf, seed) in [(3usize, 1500usize, 21u64), (4, 1200, 22)] {
+            let m0 = train::spread_start(n, nf, 1, &mut ChaCha8Rng::seed_from_u64(seed));
+            let h = scale(&m0);
+            let margin = 0.01 * h;
+            let outer = AngleList::build(n, m0.w.as_slice(), m0.b.as_slice(), margin, 0.3);
+            assert!(outer.serves(n, m0.w.as_slice(), m0.b.as_slice(), margin));
+            let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+            let t = large::nearest_angles(n, &unit_directions(n, m0.w.as_slice()).0);
+            let theta = t.iter().copied().fold(f64::INFINITY, f64::min);
+            let r_max = m0.w.column_iter().map(|c| c.norm()).fold(0.0, f64::max);
+            let mut m1 = m0.clone();
+            let d = 0.01 * theta * r_max / (n as f64).sqrt();
+            m1.w.iter_mut()
+                .for_each(|x| *x += d * rng.random_range(-1.0..1.0));
+            let (w1, b1) = (m1.w.as_slice(), m1.b.as_slice());
+            assert!(outer.serves(n, w1, b1, margin));
+            let f = outer.filtered(n, w1, b1, margin);
+            let fresh = build(&m1, margin, Builder::Tree);
+            assert_eq!((&f.offsets, &f.idx), (&fresh.offsets, &fresh.idx));
+            check_structure(&f, &m1);
+            assert_same(&on_list(&f, &m1), &dense(&m1));
+            let mut far = m0.clone();
+            let d = 0.5 * theta * r_max / (n as f64).sqrt();
+            far.w
+                .iter_mut()
+                .for_each(|x| *x += d * rng.random_range(-1.0..1.0));
+            assert!(!outer.serves(n, far.w.as_slice(), far.b.as_slice(), margin));
+        }
+    }
+
+    /// The angular outer lists of the tree builder's sizes change the cost, never the
+    /// result: a polish of the large-N start at N = 16 384 gives the same bits with and
+    /// without them, with most inner lists drawn from them.
+    #[test]
+    fn angular_lists_change_cost_not_result() {
+        let (n, nf) = (3, TREE_MIN_FEATURES);
+        assert_eq!(Builder::for_size(n, nf), Builder::Tree);
+        let units = large::directions(n, nf, &mut ChaCha8Rng::seed_from_u64(23));
+        let start = large::start(n, &units);
+        let run = |on: bool| {
+            set_two_level(on);
+            let (o0, r0) = (outer_builds(), rebuilds());
+            let (m, l, ..) = train::polish(&start, &Loss::L2, 25).unwrap();
+            (m, l, outer_builds() - o0, rebuilds() - r0)
+        };
+        let (m1, l1, outer1, builds1) = run(true);
+        let (m2, l2, _, builds2) = run(false);
+        set_two_level(true);
+        assert_eq!(l1.to_bits(), l2.to_bits());
+        assert!(m1.w.iter().zip(m2.w.iter()).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(m1.b.iter().zip(m2.b.iter()).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(builds1, builds2);
+        assert!(outer1 > 0 && 2 * outer1 < builds1, "{outer1} outer, {builds1} inner builds");
+    }
+
     /// The two-level scheme changes the cost, never the result: a polish from a spread start
     /// (where lists die at nearly every step) gives the same bits with and without it, and
     /// draws most inner lists from outer ones.
@@ -2126,6 +2214,42 @@ mod tests {
                 }
                 active_pairs_listed(&list, &m);
                 assert_same(&on_list(&list, &m), &dense(&m));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Angular outer lists under random moves of weights and biases: whenever one serves,
+        /// the list filtered from it holds every active pair and gives the dense loss.
+        #[test]
+        fn no_active_pair_is_missed_on_angular_lists(
+            seed in 0u64..1000,
+            dim in prop::sample::select(vec![3usize, 4, 5]),
+            step in 1e-4f64..0.2,
+            skin in MIN_SKIN..0.25,
+            slack in MIN_ANGLE_SLACK..MAX_ANGLE_SLACK,
+        ) {
+            let (n, nf) = (dim, 300);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let m0 = train::spread_start(n, nf, 1, &mut rng);
+            let margin = skin * scale(&m0);
+            let outer = AngleList::build(n, m0.w.as_slice(), m0.b.as_slice(), margin, slack);
+            let r_max = m0.w.column_iter().map(|c| c.norm()).fold(0.0, f64::max);
+            let mut m = m0.clone();
+            for _ in 0..6 {
+                for x in m.w.iter_mut() {
+                    *x += step * 0.1 * r_max * rng.random_range(-1.0..1.0);
+                }
+                for x in m.b.iter_mut() {
+                    *x = (*x + step * rng.random_range(-1.0..1.0)).min(0.0);
+                }
+                let (w, b) = (m.w.as_slice(), m.b.as_slice());
+                if outer.serves(n, w, b, margin) {
+                    let list = outer.filtered(n, w, b, margin);
+                    active_pairs_listed(&list, &m);
+                    assert_same(&on_list(&list, &m), &dense(&m));
+                }
             }
         }
     }
