@@ -578,19 +578,26 @@ fn tree_pairs(n: usize, w: &[f64], b: &[f64], amp: &[f64], a_max: f64, thr: f64)
     blocks.concat()
 }
 
+/// The amplitudes `r_k = |W_k|`, `A = max r_k` and the builders' threshold
+/// `−m − 2γA²` (module docs, "Formula"): a pair is listed when its computed
+/// `G_ij + max(b_i, b_j)` is above it.
+fn threshold(n: usize, w: &[f64], margin: f64) -> (Vec<f64>, f64, f64) {
+    let amp = amplitudes(n, w);
+    let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
+    (amp, a_max, -margin - 2.0 * dot_rounding(n) * a_max * a_max)
+}
+
 /// `κ_k(m) = (−b_k − m − 2γA²)/(A r_k)` for every feature (0 where `r_k = 0`), the amplitudes
 /// `r_k` and `A = max r_k`: the cosine above which output `k` can be within `m` of firing on
 /// any input (module docs, "Angular outer lists").
 fn kappas(n: usize, w: &[f64], b: &[f64], margin: f64) -> (Vec<f64>, Vec<f64>, f64) {
-    let amp = amplitudes(n, w);
-    let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
-    let eps = 2.0 * dot_rounding(n) * a_max * a_max;
+    let (amp, a_max, thr) = threshold(n, w, margin);
     let kap = amp
         .iter()
         .zip(b)
         .map(|(&r, &bk)| {
             if r > 0.0 {
-                (-bk - margin - eps) / (a_max * r)
+                (thr - bk) / (a_max * r)
             } else {
                 0.0
             }
@@ -753,9 +760,7 @@ impl NeighbourList {
         assert!(margin >= 0.0, "the margin must be ≥ 0");
         let nf = b.len();
         debug_assert_eq!(w.len(), n * nf);
-        let amp = amplitudes(n, w);
-        let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
-        let thr = -margin - 2.0 * dot_rounding(n) * a_max * a_max;
+        let (amp, a_max, thr) = threshold(n, w, margin);
         let pairs = match builder {
             Builder::Gram => gram_pairs(n, w, b, &amp, thr),
             Builder::Tree => {
@@ -848,9 +853,7 @@ impl NeighbourList {
     pub fn filtered(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> Self {
         assert!(margin >= 0.0, "the margin must be ≥ 0");
         let nf = b.len();
-        let amp = amplitudes(n, w);
-        let a_max = amp.iter().fold(0.0f64, |x, &y| x.max(y));
-        let thr = -margin - 2.0 * dot_rounding(n) * a_max * a_max;
+        let (amp, a_max, thr) = threshold(n, w, margin);
         let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
             .into_par_iter()
             .map(|blk| {
