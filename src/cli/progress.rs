@@ -78,6 +78,23 @@ impl Progress {
         }
     }
 
+    /// One start's progress `what` (`n=…: N=…: …`): on a terminal the bar's message; elsewhere,
+    /// for `train`, a line (`what`, then `tail`) at most every [`LINE_EVERY`] seconds once the
+    /// run is past [`QUIET_SECONDS`].
+    fn start_progress(&self, s: &mut State, elapsed: f64, what: &str, tail: &str) {
+        match &self.bar {
+            Some(b) => b.set_message(what.to_string()),
+            None if self.what == "train"
+                && elapsed > QUIET_SECONDS
+                && elapsed - s.last_start_line >= LINE_EVERY =>
+            {
+                s.last_start_line = elapsed;
+                self.line(&format!("train: {what}{tail}; elapsed {}", clock(elapsed)))
+            }
+            None => {}
+        }
+    }
+
     fn line(&self, text: &str) {
         match &self.bar {
             Some(b) => b.println(format!("superpose: {text}")),
@@ -193,20 +210,12 @@ impl Observer for Progress {
                 features,
                 start,
                 loss,
-            } => match &self.bar {
-                Some(b) => b.set_message(format!("n={n}: N={features}: {start}")),
-                None if self.what == "train"
-                    && elapsed > QUIET_SECONDS
-                    && elapsed - s.last_start_line >= LINE_EVERY =>
-                {
-                    s.last_start_line = elapsed;
-                    self.line(&format!(
-                        "train: n={n}: N={features}: {start} (loss {loss:.6}); elapsed {}",
-                        clock(elapsed)
-                    ))
-                }
-                None => {}
-            },
+            } => self.start_progress(
+                &mut s,
+                elapsed,
+                &format!("n={n}: N={features}: {start}"),
+                &format!(" (loss {loss:.6})"),
+            ),
             // A start under construction (minutes at N = 2^20): like a start's line.
             Event::Building {
                 n,
@@ -214,20 +223,12 @@ impl Observer for Progress {
                 what,
                 step,
                 steps,
-            } => match &self.bar {
-                Some(b) => b.set_message(format!("n={n}: N={features}: {what} {step}/{steps}")),
-                None if self.what == "train"
-                    && elapsed > QUIET_SECONDS
-                    && elapsed - s.last_start_line >= LINE_EVERY =>
-                {
-                    s.last_start_line = elapsed;
-                    self.line(&format!(
-                        "train: n={n}: N={features}: {what} {step}/{steps}; elapsed {}",
-                        clock(elapsed)
-                    ))
-                }
-                None => {}
-            },
+            } => self.start_progress(
+                &mut s,
+                elapsed,
+                &format!("n={n}: N={features}: {what} {step}/{steps}"),
+                "",
+            ),
             Event::Discarded { path, why } => self.line(&format!(
                 "{}: not reused, {why}; training it again",
                 path.display()

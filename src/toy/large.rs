@@ -142,8 +142,8 @@ pub fn directions_with(
         let frac = step as f64 / (REPULSION_STEPS - 1) as f64;
         let eta = spacing * (0.3 * (1.0 - frac) + 0.01 * frac);
         // Forces in the tree's order (cache-friendly queries), scattered back by id.
-        let order = tree.ids().to_vec();
-        let moved: Vec<f64> = order
+        let moved: Vec<f64> = tree
+            .ids()
             .par_iter()
             .flat_map_iter(|&i| {
                 let i = i as usize;
@@ -167,7 +167,7 @@ pub fn directions_with(
             })
             .collect();
         let mut next = vec![0.0; n * features];
-        for (&i, y) in order.iter().zip(moved.chunks(n)) {
+        for (&i, y) in tree.ids().iter().zip(moved.chunks(n)) {
             next[i as usize * n..(i as usize + 1) * n].copy_from_slice(y);
         }
         x = next;

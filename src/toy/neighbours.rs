@@ -528,6 +528,30 @@ fn scan_row(g: &[f64], bi: f64, bj: &[f64], thr: f64, mut hit: impl FnMut(usize,
     }
 }
 
+/// `row(i, out)` for every non-zero feature `i` (`amp[i] > 0`), in fixed blocks of
+/// [`ROW_BLOCK`] rows in parallel; the pairs pushed, in row order.
+fn pairs_by_rows(amp: &[f64], row: impl Fn(usize, &mut Vec<Pair>) + Sync) -> Vec<Pair> {
+    let nf = amp.len();
+    let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
+        .into_par_iter()
+        .map(|blk| {
+            let mut out = Vec::new();
+            let lo = blk * ROW_BLOCK;
+            for (i, _) in amp
+                .iter()
+                .enumerate()
+                .skip(lo)
+                .take(ROW_BLOCK)
+                .filter(|(_, &a)| a > 0.0)
+            {
+                row(i, &mut out);
+            }
+            out
+        })
+        .collect();
+    blocks.concat()
+}
+
 /// The pairs of the tree builder (module docs), each found from the side with the smaller `s`
 /// (both sides on ties: duplicates are possible).
 fn tree_pairs(n: usize, w: &[f64], b: &[f64], amp: &[f64], a_max: f64, thr: f64) -> Vec<Pair> {
@@ -540,42 +564,31 @@ fn tree_pairs(n: usize, w: &[f64], b: &[f64], amp: &[f64], a_max: f64, thr: f64)
         let v = dot(&w[i * n..(i + 1) * n], &w[j * n..(j + 1) * n]) + b[i].max(b[j]);
         (v > thr).then_some((i as u32, j as u32, (-v) as f32))
     };
-    let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
-        .into_par_iter()
-        .map(|blk| {
-            let mut out = Vec::new();
-            for i in blk * ROW_BLOCK..((blk + 1) * ROW_BLOCK).min(nf) {
-                if amp[i] == 0.0 {
-                    continue;
-                }
-                if s[i] <= 0.0 {
-                    // Within the margin of 0: against every non-zero feature.
-                    out.extend(
-                        (0..nf)
-                            .filter(|&j| j != i && amp[j] > 0.0)
-                            .filter_map(|j| test(i, j)),
-                    );
-                    continue;
-                }
-                let cos_rho = (s[i] / (amp[i] * a_max)).min(1.0);
-                if cos_rho >= 1.0 {
-                    continue;
-                }
-                // Chord² = 2(1 − cos ρ), inflated against rounding.
-                let r2 = 2.0 * (1.0 - cos_rho) * (1.0 + 1e-9) + 1e-15;
-                let q: Vec<f64> = w[i * n..(i + 1) * n].iter().map(|x| x / amp[i]).collect();
-                tree.within(&q, r2, &mut |j, _| {
-                    let j = j as usize;
-                    // Pairs with a wide j are found from j's side.
-                    if j != i && s[j] > 0.0 && s[i] <= s[j] {
-                        out.extend(test(i, j));
-                    }
-                });
+    pairs_by_rows(amp, |i, out| {
+        if s[i] <= 0.0 {
+            // Within the margin of 0: against every non-zero feature.
+            out.extend(
+                (0..nf)
+                    .filter(|&j| j != i && amp[j] > 0.0)
+                    .filter_map(|j| test(i, j)),
+            );
+            return;
+        }
+        let cos_rho = (s[i] / (amp[i] * a_max)).min(1.0);
+        if cos_rho >= 1.0 {
+            return;
+        }
+        // Chord² = 2(1 − cos ρ), inflated against rounding.
+        let r2 = 2.0 * (1.0 - cos_rho) * (1.0 + 1e-9) + 1e-15;
+        let q: Vec<f64> = w[i * n..(i + 1) * n].iter().map(|x| x / amp[i]).collect();
+        tree.within(&q, r2, &mut |j, _| {
+            let j = j as usize;
+            // Pairs with a wide j are found from j's side.
+            if j != i && s[j] > 0.0 && s[i] <= s[j] {
+                out.extend(test(i, j));
             }
-            out
-        })
-        .collect();
-    blocks.concat()
+        });
+    })
 }
 
 /// The amplitudes `r_k = |W_k|`, `A = max r_k` and the builders' threshold
@@ -641,15 +654,12 @@ impl AngleList {
             })
             .collect();
         let (u, ids, _) = unit_directions(n, w);
-        let tree = KdTree::new(n, &u, ids);
+        // The directions by feature (zero for zero features), for the later turn angles.
         let mut units = vec![0.0; n * nf];
-        for i in 0..nf {
-            if amp[i] > 0.0 {
-                for q in 0..n {
-                    units[i * n + q] = w[i * n + q] / amp[i];
-                }
-            }
+        for (k, &i) in ids.iter().enumerate() {
+            units[i as usize * n..(i as usize + 1) * n].copy_from_slice(&u[k * n..(k + 1) * n]);
         }
+        let tree = KdTree::new(n, &u, ids);
         // Queries in the tree's order (cache-friendly); the pairs are sorted below.
         let blocks: Vec<Vec<Pair>> = tree
             .ids()
@@ -852,32 +862,19 @@ impl NeighbourList {
     /// [`NeighbourList::serves`]`(n, w, b, margin)`; the builder recorded is this list's.
     pub fn filtered(&self, n: usize, w: &[f64], b: &[f64], margin: f64) -> Self {
         assert!(margin >= 0.0, "the margin must be ≥ 0");
-        let nf = b.len();
         let (amp, a_max, thr) = threshold(n, w, margin);
-        let blocks: Vec<Vec<Pair>> = (0..nf.div_ceil(ROW_BLOCK))
-            .into_par_iter()
-            .map(|blk| {
-                let mut out = Vec::new();
-                for i in blk * ROW_BLOCK..((blk + 1) * ROW_BLOCK).min(nf) {
-                    if amp[i] == 0.0 {
-                        continue;
-                    }
-                    let wi = &w[i * n..(i + 1) * n];
-                    for &j in self.row(i).iter().filter(|&&j| j as usize > i) {
-                        let j = j as usize;
-                        if amp[j] == 0.0 {
-                            continue;
-                        }
-                        let v = dot(wi, &w[j * n..(j + 1) * n]) + b[i].max(b[j]);
-                        if v > thr {
-                            out.push((i as u32, j as u32, (-v) as f32));
-                        }
+        let pairs = pairs_by_rows(&amp, |i, out| {
+            let wi = &w[i * n..(i + 1) * n];
+            for j in self.row(i).iter().map(|&j| j as usize).filter(|&j| j > i) {
+                if amp[j] > 0.0 {
+                    let v = dot(wi, &w[j * n..(j + 1) * n]) + b[i].max(b[j]);
+                    if v > thr {
+                        out.push((i as u32, j as u32, (-v) as f32));
                     }
                 }
-                out
-            })
-            .collect();
-        Self::from_pairs(n, w, b, &amp, a_max, margin, self.builder, blocks.concat())
+            }
+        });
+        Self::from_pairs(n, w, b, &amp, a_max, margin, self.builder, pairs)
     }
 
     /// Whether [`NeighbourList::filtered`] at `(w, b)` with margin `margin` holds every pair that
