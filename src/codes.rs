@@ -13,10 +13,11 @@
 //! | 24-cell (D4 roots) | 4 | 24 | `π/3` | proven: the unique optimal kissing configuration in R⁴ and an optimal 24-point code (de Laat–Leijenhorst–de Muinck Keizer 2024, arXiv:2404.18794; 25 points at `π/3` are impossible, Musin 2008) |
 //! | 600-cell | 4 | 120 | `π/5` | proven (Andreev 1999, as recalled; the LP bound alone gives 121.67, `bounds.md` §5) |
 //! | E8 roots | 8 | 240 | `π/3` | proven: Levenshtein's bound `L(8, 1/2) = 240` is sharp (Levenshtein 1979; Odlyzko–Sloane 1979) |
+//! | Barnes–Wall `Λ16` minimal vectors | 16 | 4320 | `π/3` | best known kissing configuration (Barnes–Wall 1959); the kissing number of `R^16` is at most 7320 (`data/kissing.csv`) |
 //! | Tammes table | 3 | 2..24 | `data/tammes.csv` | proven for `N ≤ 14` and 24, best known otherwise |
 //!
 //! Where it is cheap the points are constructed ([`simplex`], [`cross_polytope`], [`d4_roots`],
-//! [`cell_600`], [`e8_roots`], [`icosahedron`]) and the tests check that the computed minimal
+//! [`cell_600`], [`e8_roots`], [`barnes_wall_16_min`], [`icosahedron`]) and the tests check that the computed minimal
 //! angle equals the stated one, so the table is a checked fact rather than a transcription.
 
 use serde::Serialize;
@@ -142,6 +143,15 @@ pub fn known_codes(n: usize) -> Result<Vec<Code>> {
             PI / 3.0,
             Status::Proven,
             "Levenshtein 1979; Odlyzko-Sloane 1979 (L(8,1/2) = 240 is sharp)",
+        )),
+        16 => out.push(code(
+            16,
+            "Barnes-Wall minimal vectors",
+            4320,
+            PI / 3.0,
+            Status::BestKnown,
+            "Barnes-Wall 1959 (BW16 kissing configuration; no code of 4321 points at pi/3 is \
+             known, the kissing bound is 7320: data/kissing.csv)",
         )),
         _ => {}
     }
@@ -291,6 +301,101 @@ pub fn e8_roots() -> Vec<Vec<f64>> {
     out
 }
 
+/// The 4320 minimal vectors of the Barnes–Wall lattice `Λ16`, the best known kissing
+/// configuration in `R^16` (Barnes & Wall 1959; Conway & Sloane, SPLAG ch. 4 §10): a code of
+/// 4320 points with minimal angle `π/3`.
+///
+/// # Formula
+///
+/// Construction B on the first-order Reed–Muller code `RM(1, 4)` (length 16, 32 words):
+/// `Λ16 = {x ∈ Z^16 : x mod 2 ∈ RM(1,4), Σ x_i ≡ 0 mod 4}`. Its vectors of norm 8 are the 480
+/// `±2e_i ± 2e_j` and the 3840 vectors `±1` on the support of one of the 30 words of weight 8
+/// (`v ↦ a₀ + a·v`, `a ≠ 0`) with an even number of minus signs; two of them have inner
+/// product at most 4, so `cos ≤ ½`. Returned with norm 1 (divided by `√8`).
+pub fn barnes_wall_16_min() -> Vec<Vec<f64>> {
+    let s = 8f64.sqrt();
+    let mut out: Vec<Vec<f64>> = d_roots(16)
+        .into_iter()
+        .map(|v| v.iter().map(|x| 2.0 * x / s).collect())
+        .collect();
+    for a in 1u32..16 {
+        for a0 in 0..2u32 {
+            // Support of the word v ↦ a0 + a·v (mod 2), positions v = 0..15.
+            let support: Vec<usize> = (0..16u32)
+                .filter(|v| (a0 + (a & v).count_ones()) % 2 == 1)
+                .map(|v| v as usize)
+                .collect();
+            for mask in 0u32..256 {
+                if mask.count_ones() % 2 == 0 {
+                    let mut v = vec![0.0; 16];
+                    for (k, &i) in support.iter().enumerate() {
+                        v[i] = if mask >> k & 1 == 1 { -1.0 } else { 1.0 } / s;
+                    }
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The points of a code in farthest-point order: point 0 first, then each next point the one
+/// whose largest cosine to the points already taken is smallest (ties to the lower index), so
+/// every prefix is a well-spread subset of the code. `O(D² n)`.
+///
+/// # Formula
+///
+/// `i_1 = 0`, `i_{k+1} = argmin_{j ∉ {i_1..i_k}} max_{l ≤ k} ⟨x_{i_l}, x_j⟩ / (|x_{i_l}| |x_j|)`.
+pub fn farthest_order(points: &[Vec<f64>]) -> Vec<usize> {
+    let norm = |p: &[f64]| p.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let unit: Vec<Vec<f64>> = points
+        .iter()
+        .map(|p| {
+            let r = norm(p);
+            p.iter().map(|x| x / r).collect()
+        })
+        .collect();
+    let mut worst = vec![f64::NEG_INFINITY; unit.len()];
+    let mut taken = vec![false; unit.len()];
+    let mut order = Vec::with_capacity(unit.len());
+    let mut next = 0;
+    while !unit.is_empty() {
+        taken[next] = true;
+        order.push(next);
+        for (w, q) in worst.iter_mut().zip(&unit) {
+            *w = w.max(unit[next].iter().zip(q).map(|(a, b)| a * b).sum());
+        }
+        match (0..unit.len())
+            .filter(|&j| !taken[j])
+            .min_by(|&a, &b| worst[a].total_cmp(&worst[b]).then(a.cmp(&b)))
+        {
+            Some(j) => next = j,
+            None => break,
+        }
+    }
+    order
+}
+
+/// The known code in `R^n` with the most points that this module constructs (the 600-cell for
+/// n = 4, the E8 roots for n = 8, the Barnes–Wall minimal vectors for n = 16), as unit vectors;
+/// `None` for other `n`.
+pub fn largest_code(n: usize) -> Option<Vec<Vec<f64>>> {
+    let code = match n {
+        4 => cell_600(),
+        8 => e8_roots(),
+        16 => barnes_wall_16_min(),
+        _ => return None,
+    };
+    Some(
+        code.into_iter()
+            .map(|p| {
+                let r = p.iter().map(|x| x * x).sum::<f64>().sqrt();
+                p.iter().map(|x| x / r).collect()
+            })
+            .collect(),
+    )
+}
+
 /// Even permutations of 4 indices (the 12 elements of `A_4`).
 fn even_permutations4() -> Vec<[usize; 4]> {
     let mut out = Vec::new();
@@ -417,6 +522,76 @@ mod tests {
         assert_close(min_angle(&cross_polytope(3)), row6.min_angle, 1e-12);
     }
 
+    /// The Barnes–Wall minimal vectors: 4320 distinct unit vectors with inner products in
+    /// `{0, ±¼, ±½, ±1}` (the lattice's norm 8 and products ≤ 4, over 8), the same
+    /// distribution around every point (`1, 280, 1024, 1710, 1024, 280, 1` at
+    /// `1, ½, ¼, 0, −¼, −½, −1`: 280 neighbours at `π/3`), and a spherical 7-design, checked by
+    /// its moments: `Σ_j ⟨u_i, u_j⟩^{2k} = D (2k − 1)!! / (n (n + 2) ⋯ (n + 2k − 2))` for
+    /// k = 1, 2, 3 (270, 45 and 11.25 at D = 4320, n = 16), and `Σ u uᵀ = (D/n) I`.
+    #[test]
+    fn barnes_wall_is_the_kissing_configuration() {
+        let bw = barnes_wall_16_min();
+        assert_eq!(bw.len(), 4320);
+        assert!(unit_norms(&bw) && distinct(&bw));
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        let levels = [1.0, 0.5, 0.25, 0.0, -0.25, -0.5, -1.0];
+        for i in [0usize, 479, 480, 2000, 4319] {
+            let mut count = [0usize; 7];
+            for q in &bw {
+                let c = dot(&bw[i], q);
+                let k = levels.iter().position(|l| (c - l).abs() < 1e-12);
+                count[k.unwrap_or_else(|| panic!("inner product {c}"))] += 1;
+            }
+            assert_eq!(count, [1, 280, 1024, 1710, 1024, 280, 1], "point {i}");
+            let (mut want, mut odd) = (bw.len() as f64, 1.0);
+            for k in 1..=3i32 {
+                want *= odd / (16 + 2 * (k - 1)) as f64;
+                odd += 2.0;
+                let moment: f64 = bw.iter().map(|q| dot(&bw[i], q).powi(2 * k)).sum();
+                assert!((moment - want).abs() < 1e-9, "k = {k}: {moment} vs {want}");
+            }
+        }
+        for a in 0..16 {
+            for b in 0..16 {
+                let f: f64 = bw.iter().map(|u| u[a] * u[b]).sum();
+                let want = if a == b { 4320.0 / 16.0 } else { 0.0 };
+                assert!((f - want).abs() < 1e-9, "({a}, {b}): {f}");
+            }
+        }
+    }
+
+    /// Farthest-point prefixes of the large codes are the best codes of their size where those
+    /// are known: the first `2n` points of the 600-cell and of E8 are a cross-polytope (all
+    /// cosines ≤ 0, the optimum for `2n` points by Rankin's bound), and the order is a
+    /// permutation whose prefixes' minimal angle never grows.
+    #[test]
+    fn farthest_prefixes_are_spread() {
+        for n in [4usize, 8, 16] {
+            let code = largest_code(n).unwrap();
+            assert!(unit_norms(&code));
+            let order = farthest_order(&code);
+            let mut seen = order.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..code.len()).collect::<Vec<_>>());
+            let prefix = |k: usize| {
+                order[..k]
+                    .iter()
+                    .map(|&i| code[i].clone())
+                    .collect::<Vec<_>>()
+            };
+            assert!(min_angle(&prefix(2 * n)) >= PI / 2.0 - 1e-12, "n = {n}");
+            let angles: Vec<f64> = [2 * n + 1, 4 * n, code.len()]
+                .iter()
+                .map(|&k| min_angle(&prefix(k)))
+                .collect();
+            assert!(
+                angles.windows(2).all(|w| w[1] <= w[0] + 1e-12),
+                "{angles:?}"
+            );
+        }
+        assert!(largest_code(5).is_none());
+    }
+
     /// Every listed code with a construction has the angle the list states.
     #[test]
     fn listed_angles_agree_with_constructions() {
@@ -434,6 +609,13 @@ mod tests {
         );
         assert_close(find(4, "600-cell").theta, min_angle(&cell_600()), 1e-10);
         assert_close(find(8, "E8 roots").theta, min_angle(&e8_roots()), 1e-12);
+        let bw = barnes_wall_16_min();
+        assert_close(
+            find(16, "Barnes-Wall minimal vectors").theta,
+            min_angle(&bw),
+            1e-12,
+        );
+        assert_eq!(find(16, "Barnes-Wall minimal vectors").points, bw.len());
         for n in [2usize, 5, 9] {
             assert_close(find(n, "simplex").theta, min_angle(&simplex(n)), 1e-12);
         }

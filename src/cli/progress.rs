@@ -5,7 +5,9 @@
 //! the time left weighted by each model's cost ([`superpose::toy::shard::estimated_cost`]): the time spent so far
 //! per unit of cost, times the cost still to train. `train` prints a line per chain size once
 //! the run has taken more than [`QUIET_SECONDS`], and a line about the start being screened or
-//! the chunk being polished at most every [`LINE_EVERY`] seconds. Files that a resumed sweep trains again and
+//! the chunk being polished at most every [`LINE_EVERY`] seconds; `sweep` prints such a line
+//! at most every [`SWEEP_LINE_EVERY`] seconds, so that a model that trains for many minutes
+//! (large n or N) still shows it is working. Files that a resumed sweep trains again and
 //! stale temporary files it removes are reported in both modes.
 
 use std::io::IsTerminal;
@@ -78,18 +80,20 @@ impl Progress {
         }
     }
 
-    /// One start's progress `what` (`n=…: N=…: …`): on a terminal the bar's message; elsewhere,
-    /// for `train`, a line (`what`, then `tail`) at most every [`LINE_EVERY`] seconds once the
-    /// run is past [`QUIET_SECONDS`].
+    /// One start's progress `what` (`n=…: N=…: …`): on a terminal the bar's message; elsewhere
+    /// a line (`what`, then `tail`): for `train` at most every [`LINE_EVERY`] seconds once the
+    /// run is past [`QUIET_SECONDS`], for `sweep` at most every [`SWEEP_LINE_EVERY`] seconds
+    /// (a model at large n or N trains for many minutes between two per-model lines).
     fn start_progress(&self, s: &mut State, elapsed: f64, what: &str, tail: &str) {
         match &self.bar {
             Some(b) => b.set_message(what.to_string()),
-            None if self.what == "train"
-                && elapsed > QUIET_SECONDS
-                && elapsed - s.last_start_line >= LINE_EVERY =>
-            {
+            None if start_line_due(self.what, elapsed, s.last_start_line) => {
                 s.last_start_line = elapsed;
-                self.line(&format!("train: {what}{tail}; elapsed {}", clock(elapsed)))
+                self.line(&format!(
+                    "{}: {what}{tail}; elapsed {}",
+                    self.what,
+                    clock(elapsed)
+                ))
             }
             None => {}
         }
@@ -245,8 +249,21 @@ impl Observer for Progress {
     }
 }
 
-/// Seconds between two plain progress lines of [`Steps`].
+/// Whether command `what` (`train` or `sweep`) prints a plain line about a start at `elapsed`
+/// seconds, its last such line at `last` (module docs).
+fn start_line_due(what: &str, elapsed: f64, last: f64) -> bool {
+    let (quiet, every) = if what == "train" {
+        (QUIET_SECONDS, LINE_EVERY)
+    } else {
+        (SWEEP_LINE_EVERY, SWEEP_LINE_EVERY)
+    };
+    elapsed > quiet && elapsed - last >= every
+}
+
+/// Seconds between two plain progress lines of [`Steps`] and of `train`'s starts.
 pub const LINE_EVERY: f64 = 5.0;
+/// Seconds between two plain lines about a sweep's model in training (module docs).
+pub const SWEEP_LINE_EVERY: f64 = 30.0;
 
 /// Progress of a theory command's loop (`packing`, `phase`, `claims`): a bar on a terminal;
 /// elsewhere, once the command has run [`QUIET_SECONDS`], a plain line at most every
@@ -330,5 +347,19 @@ mod tests {
         // 10 s for cost 100 so far, 300 left: 30 s.
         assert_eq!(time_left(10.0, 100.0, 300.0), Some(30.0));
         assert_eq!(time_left(10.0, 0.0, 300.0), None);
+    }
+
+    /// Regression (session 5): off a terminal a sweep printed nothing while one model trained,
+    /// for 8 minutes at n = 16, N = 2048. Now a line every 30 s; `train` keeps its 5 s.
+    #[test]
+    fn sweep_reports_a_long_model_in_training() {
+        assert!(!start_line_due("sweep", 29.0, 0.0));
+        assert!(start_line_due("sweep", 31.0, 0.0));
+        assert!(!start_line_due("sweep", 50.0, 31.0));
+        assert!(start_line_due("sweep", 61.5, 31.0));
+        assert!(!start_line_due("train", 4.5, 0.0));
+        assert!(start_line_due("train", 5.5, 0.0));
+        assert!(!start_line_due("train", 9.0, 5.5));
+        assert!(start_line_due("train", 10.6, 5.5));
     }
 }

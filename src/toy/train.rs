@@ -14,6 +14,13 @@
 //!   the basin: in 3-D the best of these factors is 1.1 at N = 256, 0.95 at N = 512 and 1.0 at
 //!   N = 1024 (where the start at `cos θ_min` creeps along a long plateau first and passes every
 //!   other start after ~8000 iterations), so several are tried.
+//! * **code#k** (`n = 4, 8, 16`, `2n < N_l ≤` the code's size): the first `N_l` points in
+//!   farthest-point order of the largest known code the library builds — the 600-cell (120),
+//!   the E8 roots (240), the Barnes–Wall Λ16 minimal vectors (4320) — kicked by [`CODE_KICK`]
+//!   off their symmetry and scaled as the spread starts with the factors of [`CODE_FACTORS`]
+//!   ([`code_directions`]). It wins where the code is the optimum's skeleton: the whole E8 at
+//!   N = 240 (gain 63.5738, the spread starts 62.7048) and n = 16, N = 256 (79.3792 against
+//!   78.9438); elsewhere the race drops it (`examples/lattice_start.rs`).
 //! * **split** (`n = 2`, `N ≥ 10`): [`SPLIT_DIRECTIONS`] directions, each with one large vector
 //!   and the rest of the features as small copies ([`split_start`]): the note's 2-D amplitudes,
 //!   which beat 7 single directions from N = 64 on.
@@ -96,6 +103,12 @@ pub const SPREAD_FACTORS: [f64; 7] = [0.95, 1.0, 1.1, 1.15, 1.2, 1.3, 1.45];
 pub const RACE_ROUND: u64 = 300;
 /// Rounds a finalist runs before the race may drop it.
 pub const RACE_MIN_ROUNDS: u64 = 1;
+/// Intercept factors of the `code#k` starts (as [`SPREAD_FACTORS`]; the best of these ended
+/// best on the codes' subsets, `examples/lattice_start.rs`).
+pub const CODE_FACTORS: [f64; 3] = [1.0, 1.1, 1.3];
+/// Gaussian kick (radians) that moves a code's points off its symmetry: a symmetric code is a
+/// stationary point of the loss, where L-BFGS would only refit slopes and biases.
+pub const CODE_KICK: f64 = 0.01;
 /// Directions of the 2-D `split` start.
 pub const SPLIT_DIRECTIONS: usize = 5;
 /// Squared amplitude shared by the small vectors of a `split` direction, relative to the
@@ -274,6 +287,34 @@ pub fn median_nearest_cos(u: &DMatrix<f64>) -> f64 {
 /// features dead (`W = 0`, `b = 0`).
 pub fn spread_start(n: usize, features: usize, m: usize, rng: &mut ChaCha8Rng) -> Model {
     spread_start_below(n, features, m, 1.0, rng)
+}
+
+/// The first `d` points of the largest known code in `R^n` ([`crate::codes::largest_code`]:
+/// the 600-cell, E8, Barnes–Wall Λ16) in farthest-point order
+/// ([`crate::codes::farthest_order`]), each moved by a Gaussian of `kick` radians and
+/// renormalised, as the columns of an `n × d` matrix; `None` without such a code or for
+/// `d` beyond its size.
+pub fn code_directions(
+    n: usize,
+    d: usize,
+    kick: f64,
+    rng: &mut ChaCha8Rng,
+) -> Option<DMatrix<f64>> {
+    let code = crate::codes::largest_code(n)?;
+    if d > code.len() {
+        return None;
+    }
+    let order = crate::codes::farthest_order(&code);
+    let mut u = DMatrix::from_fn(n, d, |r, c| code[order[c]][r]);
+    for mut col in u.column_iter_mut() {
+        for x in col.iter_mut() {
+            let z: f64 = rng.sample(StandardNormal);
+            *x += kick * z / (n as f64).sqrt();
+        }
+        let len = col.norm();
+        col /= len;
+    }
+    Some(u)
 }
 
 /// As [`spread_start`], with the intercept `c = max(cos(f θ_nn), 0)` for an intercept factor
@@ -857,6 +898,16 @@ pub fn train_exact_cached(
                 format!("spread#{k}"),
             ));
         }
+        // The best known code's farthest-point subset (n = 4, 8, 16, 2n < N_l ≤ its size).
+        let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 1 << 32]));
+        if let Some(u) = code_directions(n, size, CODE_KICK, &mut rng).filter(|_| size > 2 * n) {
+            for (k, &f) in CODE_FACTORS.iter().enumerate() {
+                screens.push(Screen::polish(
+                    scaled_start(&u, size, 1, f),
+                    format!("code#{k}"),
+                ));
+            }
+        }
         // 2-D: one large and several small vectors per direction.
         if n == 2 && size >= 2 * SPLIT_DIRECTIONS {
             screens.push(Screen::polish(
@@ -1191,6 +1242,44 @@ mod tests {
         assert_eq!(cached.loss, plain.loss);
         assert_eq!(cached.model.w, plain.model.w);
         assert_eq!(cached.start, plain.start);
+    }
+
+    /// Regression (session 5): at n = 8, N = 240 the spread starts ended at gain 62.7048, below
+    /// the E8 roots with the symmetric theory's slope and intercept. E8's inner products are
+    /// 56 at ½, 126 at 0, 56 at −½ and 1 at −1, so with one intercept `c ∈ [0, ½]` and the best
+    /// slope the gain is the closed form `240 max_c B²/A` (SPEC §3, module docs of
+    /// [`crate::symmetric`]): `B = (1 − c)²(2 + c)/6`, `A = (1 − c)³/3 + 56 (½ − c)³/(3 · ½)`,
+    /// 63.573796 at c = 0.47776. The `code#k` start reaches it.
+    #[test]
+    fn code_start_finds_e8() {
+        let g = |c: f64| {
+            let a = (1.0 - c).powi(3) / 3.0 + 56.0 * (0.5 - c).max(0.0).powi(3) / 1.5;
+            let b = (1.0 - c).powi(2) * (2.0 + c) / 6.0;
+            b * b / a
+        };
+        let (mut lo, mut hi) = (0.0f64, 0.5f64);
+        for _ in 0..200 {
+            let (m1, m2) = (lo + (hi - lo) / 3.0, hi - (hi - lo) / 3.0);
+            if g(m1) < g(m2) {
+                lo = m1;
+            } else {
+                hi = m2;
+            }
+        }
+        let want = 240.0 * g(0.5 * (lo + hi));
+        assert!((want - 63.573_796).abs() < 1e-5, "{want}");
+        let s = ExactSettings {
+            restarts: 0,
+            adam_steps: 0,
+            adam_lr: 0.03,
+            screen_iters: 200,
+            lbfgs_iters: 3000,
+            chain: false,
+        };
+        let r = train_exact(8, 240, 0, &Loss::L2, &s, &NoObserver).unwrap();
+        let gain = (1.0 / 3.0 - r.loss) * 240.0;
+        assert!(r.start.starts_with("code#"), "{}", r.start);
+        assert!((gain - want).abs() < 1e-9 * want, "{gain} vs {want}");
     }
 
     /// The screening polishes and the race's rounds run in parallel: the model does not depend
