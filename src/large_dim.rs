@@ -774,6 +774,48 @@ pub fn table(rows: &[Row]) -> String {
     s
 }
 
+/// One trained code on the collapse axes: `n`, `N`, `α = D/n` and `z = √n cos θ_min` (θ_min
+/// the trained median).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CollapsePoint {
+    /// Model dimension.
+    pub n: usize,
+    /// Features.
+    pub features: usize,
+    /// Directions per dimension `D/n`.
+    pub alpha: f64,
+    /// `√n cos θ_min`: the nearest neighbour's cosine in units of a random pair's spread `1/√n`.
+    pub z: f64,
+}
+
+/// The trained codes at `n ≥` [`LARGE_N`] on the axes `α = D/n`, `z = √n cos θ_min`, sorted by
+/// `α` then `n`: at large n, where the law's θ stops applying and the line bounds are met only
+/// near `D ≈ 8n`, the trained codes at different n fall close to one curve `z(α)` (the report
+/// prints how close).
+///
+/// # Formula
+///
+/// `α = D/n`, `z = √n cos θ̃` with `θ̃` the trained median θ_min (Welch's bound is
+/// `z_W = √((D − n)/(D − 1)) < 1`; a random code's nearest neighbour has `z ≈ √(2 ln D)`).
+pub fn collapse(r: &LargeDim) -> Vec<CollapsePoint> {
+    let mut out: Vec<CollapsePoint> = r
+        .rows
+        .iter()
+        .filter(|x| x.n >= LARGE_N)
+        .filter_map(|x| {
+            let t = x.trained.theta_min?;
+            Some(CollapsePoint {
+                n: x.n,
+                features: x.features,
+                alpha: x.trained.directions as f64 / x.n as f64,
+                z: (x.n as f64).sqrt() * t.cos(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.alpha.total_cmp(&b.alpha).then(a.n.cmp(&b.n)));
+    out
+}
+
 /// Largest `|ratio − 1|` of a column over rows at `n ≥ min_n` (null if none).
 pub fn worst(rows: &[Row], min_n: usize, pick: impl Fn(&Row) -> Option<f64>) -> Option<f64> {
     rows.iter()
@@ -818,6 +860,21 @@ pub fn markdown_section(r: &LargeDim) -> String {
         s.push_str(&format!(" Matched best (what `extrapolate` uses): {m}."));
     }
     s.push_str("\n\n");
+    let points = collapse(r);
+    if !points.is_empty() {
+        s.push_str(
+            "The trained codes on the axes `α = D/n` and `z = √n cos θ_min` (`large_dim::collapse`; \
+             Welch's bound is z < 1, a random code's nearest neighbour z ≈ √(2 ln D)):\n\n\
+             | α = D/n | n | N | z = √n cos θ_min |\n|---|---|---|---|\n",
+        );
+        for p in &points {
+            s.push_str(&format!(
+                "| {:.1} | {} | {} | {:.3} |\n",
+                p.alpha, p.n, p.features, p.z
+            ));
+        }
+        s.push('\n');
+    }
     s.push_str(&format!(
         "Sweep: `{}`\n\nTable: `{}`\n",
         r.sweep_command, r.command
@@ -896,6 +953,36 @@ mod tests {
             let fd = (p.cost(&a).unwrap() - p.cost(&b).unwrap()) / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-7, "{i}: {fd} vs {}", g[i]);
         }
+    }
+
+    /// The collapse axes of a code of known geometry: a cross-polytope row (D = 2n, θ = π/2)
+    /// has z = 0 at α = 2; a row of D = 4n at cos θ = ½/√n has z = ½; rows below n = 16 and
+    /// without θ are left out, and the points come sorted by α.
+    #[test]
+    fn collapse_puts_known_codes_where_they_belong() {
+        let mut r = committed().unwrap();
+        let template = r.rows[0].clone();
+        let row = |n: usize, d: usize, theta: Option<f64>| {
+            let mut x = template.clone();
+            x.n = n;
+            x.features = d;
+            x.trained.directions = d;
+            x.trained.theta_min = theta;
+            x
+        };
+        r.rows = vec![
+            row(64, 256, Some((0.5 / 8.0f64).acos())),
+            row(32, 64, Some(std::f64::consts::FRAC_PI_2)),
+            row(8, 64, Some(1.0)),
+            row(16, 32, None),
+        ];
+        let p = collapse(&r);
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[0].n, p[0].alpha), (32, 2.0));
+        assert!(p[0].z.abs() < 1e-15);
+        assert_eq!((p[1].n, p[1].alpha), (64, 4.0));
+        assert_close(p[1].z, 0.5, 1e-12);
+        assert!(markdown_section(&r).contains("| 4.0 | 64 | 256 | 0.500 |"));
     }
 
     /// Welch: the simplex (N = n + 1, |cos| = 1/n) meets it; N ≤ n gives π/2; E8's roots up to
