@@ -795,8 +795,9 @@ pub struct CollapsePoint {
 ///
 /// # Formula
 ///
-/// `α = D/n`, `z = √n cos θ̃` with `θ̃` the trained median θ_min (Welch's bound is
-/// `z_W = √((D − n)/(D − 1)) < 1`; a random code's nearest neighbour has `z ≈ √(2 ln D)`).
+/// `α = D/n`, `z = √n cos θ̃` with `θ̃` the trained median θ_min. (For lines Welch's bound
+/// puts the largest `|cos|` at `z ≥ √((D − n)/(D − 1))`, just below 1; a random code's nearest
+/// neighbour sits at `z ≈ √(2 ln D)`, the largest of `D − 1` standard normals.)
 pub fn collapse(r: &LargeDim) -> Vec<CollapsePoint> {
     let mut out: Vec<CollapsePoint> = r
         .rows
@@ -864,7 +865,8 @@ pub fn markdown_section(r: &LargeDim) -> String {
     if !points.is_empty() {
         s.push_str(
             "The trained codes on the axes `α = D/n` and `z = √n cos θ_min` (`large_dim::collapse`; \
-             Welch's bound is z < 1, a random code's nearest neighbour z ≈ √(2 ln D)):\n\n\
+             for lines Welch's bound puts the largest |cos| at z ≥ √((D − n)/(D − 1)), just \
+             below 1; a random code's nearest neighbour is at z ≈ √(2 ln D)):\n\n\
              | α = D/n | n | N | z = √n cos θ_min |\n|---|---|---|---|\n",
         );
         for p in &points {
