@@ -77,8 +77,16 @@
 //! # Formula
 //!
 //! ```text
-//! θ = max(θ_law(n, D), θ_code(n, D))
+//! θ = max(θ_law(n, D), θ_code(n, D), θ_known(n, D))
 //! ```
+//!
+//! with `θ_known` of [`known_theta`]: the largest angle of a listed code with at least `D`
+//! points (a lower bound on the best code's θ). It decides where the law is provably low: at
+//! n = 16 for `2730 ≲ D ≤ 4320` (the Barnes–Wall minimal vectors at π/3; at D = 4096 the law
+//! gives 1.019 rad, and the trained model, started from those vectors by `train`'s `code#k`,
+//! has θ_min 1.047), at n = 8 near D = 240 (E8), n = 4 near D = 120 (the 600-cell) and at
+//! n = 3, D = 12 (the icosahedron), none of them a point of the note's sweep. It takes the
+//! shell distribution, as a bound's angle does.
 //!
 //! with `θ_code` of [`code_theta`]: the simplex for `D ≤ n + 1`, `π/2` for `D ≤ 2n` (Rankin;
 //! the cross-polytope), Welch's bound for `D ≤ n(n+1)/2`, Levenshtein's second bound for lines
@@ -234,13 +242,13 @@ impl std::str::FromStr for NeighbourModel {
 /// frame model").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FrameAngle {
-    /// θ of the model: the larger of `theta_law` and `theta_code`.
+    /// θ of the model: the largest of `theta_law`, `theta_code` and [`known_theta`].
     pub theta: f64,
     /// The θ law's angle (small-angle or chord, as chosen).
     pub theta_law: f64,
     /// The coding bound's angle [`code_theta`] (null beyond the bounds' range).
     pub theta_code: Option<f64>,
-    /// Which one θ is: `law`, or the bound's name.
+    /// Which one θ is: `law`, `known code`, or the bound's name.
     pub source: &'static str,
 }
 
@@ -281,16 +289,43 @@ pub fn code_theta(n: usize, d: f64) -> Option<(f64, &'static str)> {
     None
 }
 
-/// The frame model's θ: the larger of the law's θ and [`code_theta`] (module docs).
+/// The largest minimal angle of a known code in `R^n` ([`crate::codes::known_codes`]: the
+/// simplex, the cross-polytope, the 24-cell, the 600-cell, E8, the Barnes–Wall minimal
+/// vectors, the Tammes table) with at least `D` points: any `D` of its points keep that angle,
+/// so the best code of `D` points has at least it (null when no listed code is that large).
+///
+/// # Formula
+///
+/// `θ_known(n, D) = max { θ_c : code c in R^n, |c| ≥ D }`.
+pub fn known_theta(n: usize, d: f64) -> Option<f64> {
+    crate::codes::known_codes(n)
+        .ok()?
+        .into_iter()
+        .filter(|c| c.points as f64 >= d)
+        .map(|c| c.theta)
+        .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
+}
+
+/// The frame model's θ: the largest of the law's θ, [`code_theta`] and [`known_theta`] (module
+/// docs): a known code of at least `D` points at a larger angle than the law's proves the
+/// law too low there (n = 16, D ≤ 4320: the Barnes–Wall minimal vectors at π/3, above the
+/// law's 1.019 rad at D = 4096).
 pub fn frame_theta(n: usize, d: f64, law: ThetaLaw) -> Result<FrameAngle> {
     let theta_law = law.pick(&theta_min_ln(n, d.ln().max(0.0))?);
     let code = code_theta(n, d);
-    Ok(match code {
-        Some((t, src)) if t > theta_law => FrameAngle {
+    let known = known_theta(n, d).filter(|&t| t > theta_law);
+    Ok(match (code, known) {
+        (Some((t, src)), k) if t > theta_law && k.map_or(true, |k| t >= k) => FrameAngle {
             theta: t,
             theta_law,
             theta_code: Some(t),
             source: src,
+        },
+        (_, Some(k)) => FrameAngle {
+            theta: k,
+            theta_law,
+            theta_code: code.map(|c| c.0),
+            source: "known code",
         },
         _ => FrameAngle {
             theta: theta_law,
@@ -1508,6 +1543,38 @@ mod tests {
             assert_close(f.theta, law.max(code.unwrap_or(0.0)), REL_TIGHT);
             assert_eq!(f.source == "law", code.map_or(true, |c| c <= law));
         }
+        // A known code above the law: n = 16, D = 4096 (Barnes–Wall, π/3 against the law's
+        // 1.019); D = 4321 is beyond it (the law), D = 2048 below the law's 1.0675 (the law).
+        let bw = frame_theta(16, 4096.0, ThetaLaw::SmallAngle).unwrap();
+        assert_eq!(bw.source, "known code");
+        assert_close(bw.theta, std::f64::consts::FRAC_PI_3, REL_TIGHT);
+        assert!(bw.theta_law < 1.02 && bw.theta_law > 1.01, "{bw:?}");
+        assert_eq!(
+            frame_theta(16, 4321.0, ThetaLaw::SmallAngle)
+                .unwrap()
+                .source,
+            "law"
+        );
+        assert_eq!(
+            frame_theta(16, 2048.0, ThetaLaw::SmallAngle)
+                .unwrap()
+                .source,
+            "law"
+        );
+        assert_eq!(
+            frame_theta(16, 2720.0, ThetaLaw::SmallAngle)
+                .unwrap()
+                .source,
+            "law"
+        );
+        let from = frame_theta(16, 2740.0, ThetaLaw::SmallAngle)
+            .unwrap()
+            .source;
+        assert_eq!(from, "known code");
+        // 3-D, D = 12: the icosahedron (63.43°) beats the law's 63.0°.
+        let ico = frame_theta(3, 12.0, ThetaLaw::SmallAngle).unwrap();
+        assert_eq!(ico.source, "known code");
+        assert_close(ico.theta, (1.0 / 5f64.sqrt()).acos(), 1e-9);
         let frame = Options {
             model: NeighbourModel::Frame,
             ..Options::default()
