@@ -19,8 +19,10 @@
 //!   the E8 roots (240), the Barnes–Wall Λ16 minimal vectors (4320) — kicked by [`CODE_KICK`]
 //!   off their symmetry and scaled as the spread starts with the factors of [`CODE_FACTORS`]
 //!   ([`code_directions`]). It wins where the code is the optimum's skeleton: the whole E8 at
-//!   N = 240 (gain 63.5738, the spread starts 62.7048) and n = 16, N = 256 (79.3792 against
-//!   78.9438); elsewhere the race drops it (`examples/lattice_start.rs`).
+//!   N = 240 (gain 63.5738, the spread starts 62.7048) and n = 16 at N = 256 (79.4098 against
+//!   78.9438), 2048 (539.1240, θ_min π/3, against 537.5203) and 4096 (1075.0109); elsewhere
+//!   the race drops it (the note's sweep keeps its gains; `examples/lattice_start.rs`,
+//!   `docs/large_dim/README.md`).
 //! * **split** (`n = 2`, `N ≥ 10`): [`SPLIT_DIRECTIONS`] directions, each with one large vector
 //!   and the rest of the features as small copies ([`split_start`]): the note's 2-D amplitudes,
 //!   which beat 7 single directions from N = 64 on.
