@@ -55,7 +55,8 @@
 //!
 //! The L-BFGS polish (argmin's algorithm with the two-loop recursion in place,
 //! [`super::lbfgs::Lbfgs`], the same iterates at less memory traffic; argmin's More–Thuente line
-//! search with the step capped at 1e4, memory [`LBFGS_MEMORY`]) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
+//! search with the step capped at 1e4, memory [`LBFGS_MEMORY`], [`LBFGS_MEMORY_LARGE`] above
+//! [`LARGE_MEMORY_FROM`] parameters) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
 //! bounds (`β` starts at `√max(−b, 1e-8)`, never exactly 0, so a bias at 0 can still move).
 //! Each point costs one pass of [`exact::eval`] for loss and gradient together (argmin asks for
 //! them separately; the problem keeps the last point's). It runs in chunks of [`POLISH_CHUNK`]
@@ -86,6 +87,22 @@ use crate::error::{Error, Result};
 
 /// L-BFGS memory (number of correction pairs).
 pub const LBFGS_MEMORY: usize = 30;
+/// Above this many parameters `(n + 1) N` the polish keeps [`LBFGS_MEMORY_LARGE`] pairs
+/// instead: at n = 4, N = 2^20 the 60 stored vectors of 5·2^20 numbers were 2.5 GB of a
+/// 4.46 GiB peak (`benches/README.md`). Below it (every model up to n = 3, N = 2^20) nothing
+/// changes.
+pub const LARGE_MEMORY_FROM: usize = 1 << 22;
+/// L-BFGS memory above [`LARGE_MEMORY_FROM`] parameters.
+pub const LBFGS_MEMORY_LARGE: usize = 20;
+
+/// The L-BFGS memory of a polish of `params` parameters.
+pub fn lbfgs_memory(params: usize) -> usize {
+    if params > LARGE_MEMORY_FROM {
+        LBFGS_MEMORY_LARGE
+    } else {
+        LBFGS_MEMORY
+    }
+}
 /// L-BFGS iterations per polish chunk.
 pub const POLISH_CHUNK: u64 = 100;
 /// A model is converged when one polish chunk raises the gain `(l0 − L)·N` by less than this
@@ -580,7 +597,7 @@ pub fn polish(model: &Model, loss: &Loss, max_iters: u64) -> Result<(Model, f64,
     while done < max_iters {
         let iters = POLISH_CHUNK.min(max_iters - done);
         let ls = MoreThuenteLineSearch::new().with_bounds(f64::EPSILON.sqrt(), 1e4)?;
-        let solver = Lbfgs::new(ls, LBFGS_MEMORY)
+        let solver = Lbfgs::new(ls, lbfgs_memory(x.len()))
             .with_tolerance_grad(1e-12)
             .with_tolerance_cost(1e-16);
         let exec = Executor::new(Problem::new(n, nf, loss), solver)
@@ -1282,6 +1299,16 @@ mod tests {
         let gain = (1.0 / 3.0 - r.loss) * 240.0;
         assert!(r.start.starts_with("code#"), "{}", r.start);
         assert!((gain - want).abs() < 1e-9 * want, "{gain} vs {want}");
+    }
+
+    /// The smaller L-BFGS memory starts above 2^22 parameters: n = 3 at N = 2^20 (exactly 2^22)
+    /// keeps 30 pairs, n = 4 at N = 2^20 keeps 20, and every model of the note's sweep 30.
+    #[test]
+    fn large_polishes_keep_fewer_pairs() {
+        assert_eq!(lbfgs_memory(4 << 20), LBFGS_MEMORY);
+        assert_eq!(lbfgs_memory(5 << 20), LBFGS_MEMORY_LARGE);
+        assert_eq!(lbfgs_memory(9 * 1024), LBFGS_MEMORY);
+        assert!(LBFGS_MEMORY_LARGE < LBFGS_MEMORY);
     }
 
     /// The screening polishes and the race's rounds run in parallel: the model does not depend
