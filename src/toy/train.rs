@@ -1308,7 +1308,6 @@ mod tests {
         assert_eq!(lbfgs_memory(4 << 20), LBFGS_MEMORY);
         assert_eq!(lbfgs_memory(5 << 20), LBFGS_MEMORY_LARGE);
         assert_eq!(lbfgs_memory(9 * 1024), LBFGS_MEMORY);
-        assert!(LBFGS_MEMORY_LARGE < LBFGS_MEMORY);
     }
 
     /// The screening polishes and the race's rounds run in parallel: the model does not depend
