@@ -347,14 +347,7 @@ pub fn barnes_wall_16_min() -> Vec<Vec<f64>> {
 ///
 /// `i_1 = 0`, `i_{k+1} = argmin_{j ∉ {i_1..i_k}} max_{l ≤ k} ⟨x_{i_l}, x_j⟩ / (|x_{i_l}| |x_j|)`.
 pub fn farthest_order(points: &[Vec<f64>]) -> Vec<usize> {
-    let norm = |p: &[f64]| p.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let unit: Vec<Vec<f64>> = points
-        .iter()
-        .map(|p| {
-            let r = norm(p);
-            p.iter().map(|x| x / r).collect()
-        })
-        .collect();
+    let unit = unit_vectors(points);
     let mut worst = vec![f64::NEG_INFINITY; unit.len()];
     let mut taken = vec![false; unit.len()];
     let mut order = Vec::with_capacity(unit.len());
@@ -386,14 +379,18 @@ pub fn largest_code(n: usize) -> Option<Vec<Vec<f64>>> {
         16 => barnes_wall_16_min(),
         _ => return None,
     };
-    Some(
-        code.into_iter()
-            .map(|p| {
-                let r = p.iter().map(|x| x * x).sum::<f64>().sqrt();
-                p.iter().map(|x| x / r).collect()
-            })
-            .collect(),
-    )
+    Some(unit_vectors(&code))
+}
+
+/// The points divided by their norms.
+fn unit_vectors(points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    points
+        .iter()
+        .map(|p| {
+            let r = p.iter().map(|x| x * x).sum::<f64>().sqrt();
+            p.iter().map(|x| x / r).collect()
+        })
+        .collect()
 }
 
 /// Even permutations of 4 indices (the 12 elements of `A_4`).

@@ -919,7 +919,10 @@ pub fn train_exact_cached(
         }
         // The best known code's farthest-point subset (n = 4, 8, 16, 2n < N_l ≤ its size).
         let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, &[n as u64, size as u64, 1 << 32]));
-        if let Some(u) = code_directions(n, size, CODE_KICK, &mut rng).filter(|_| size > 2 * n) {
+        let code = (size > 2 * n)
+            .then(|| code_directions(n, size, CODE_KICK, &mut rng))
+            .flatten();
+        if let Some(u) = code {
             for (k, &f) in CODE_FACTORS.iter().enumerate() {
                 screens.push(Screen::polish(
                     scaled_start(&u, size, 1, f),
