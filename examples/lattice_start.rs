@@ -68,20 +68,17 @@ fn main() -> superpose::Result<()> {
          intercept\tconverged\tseconds\ttrained_gain\ttrained_theta\ttrained_intercept"
     );
     for (n, nf) in cases {
-        let name = match n {
-            4 => "600-cell",
-            8 => "E8",
-            16 => "BW16",
-            _ => {
-                return Err(superpose::Error::invalid(
+        let name = superpose::codes::largest_code(n)
+            .ok_or_else(|| {
+                superpose::Error::invalid(
                     "case",
                     format!(
                         "n = {n}: the codes here are the 600-cell (n = 4), E8 (n = 8) and \
                          BW16 (n = 16)"
                     ),
-                ))
-            }
-        };
+                )
+            })?
+            .name;
         let t0 = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let u = train::code_directions(n, nf, jitter, &mut rng).ok_or_else(|| {

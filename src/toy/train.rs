@@ -309,8 +309,7 @@ pub fn spread_start(n: usize, features: usize, m: usize, rng: &mut ChaCha8Rng) -
 }
 
 /// The first `d` points of the largest known code in `R^n` ([`crate::codes::largest_code`]:
-/// the 600-cell, E8, Barnes–Wall Λ16) in farthest-point order
-/// ([`crate::codes::farthest_order`]), each moved by a Gaussian of `kick` radians and
+/// the 600-cell, E8, Barnes–Wall Λ16, in farthest-point order, built once), each moved by a Gaussian of `kick` radians and
 /// renormalised, as the columns of an `n × d` matrix; `None` without such a code or for
 /// `d` beyond its size.
 pub fn code_directions(
@@ -319,12 +318,11 @@ pub fn code_directions(
     kick: f64,
     rng: &mut ChaCha8Rng,
 ) -> Option<DMatrix<f64>> {
-    let code = crate::codes::largest_code(n)?;
+    let code = &crate::codes::largest_code(n)?.points;
     if d > code.len() {
         return None;
     }
-    let order = crate::codes::farthest_order(&code);
-    let mut u = DMatrix::from_fn(n, d, |r, c| code[order[c]][r]);
+    let mut u = DMatrix::from_fn(n, d, |r, c| code[c][r]);
     for mut col in u.column_iter_mut() {
         for x in col.iter_mut() {
             let z: f64 = rng.sample(StandardNormal);
