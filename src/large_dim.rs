@@ -109,6 +109,12 @@ pub struct Row {
     /// The shell model at the Welch angle [`welch_theta`] with `E = N`, m = 1: the largest
     /// θ_min a code judged by `|cos|` can have, the far end of the band above the law.
     pub shell_at_welch: ModelSide,
+    /// The collapse model ([`crate::symmetric::collapse_theta`]) with its curve fitted to the
+    /// codes of the *other* dimensions of the study (leave-one-n-out, [`cross_validate`]): a
+    /// prediction, not a fit, of this row; the frame model where the curve is not defined
+    /// (null in results written before the model existed).
+    #[serde(default)]
+    pub collapse: Option<ModelSide>,
     /// The random-code baseline (null when not computed).
     pub random: Option<RandomCode>,
     /// trained / kissing intercept.
@@ -123,6 +129,12 @@ pub struct Row {
     pub ratio_intercept_frame: Option<f64>,
     /// trained / frame gain.
     pub ratio_gain_frame: Option<f64>,
+    /// trained / collapse intercept (leave-one-n-out).
+    #[serde(default)]
+    pub ratio_intercept_collapse: Option<f64>,
+    /// trained / collapse gain (leave-one-n-out).
+    #[serde(default)]
+    pub ratio_gain_collapse: Option<f64>,
     /// trained / shell-at-trained-θ intercept.
     pub ratio_intercept_shell_trained_theta: Option<f64>,
     /// trained / shell-at-trained-θ gain.
@@ -231,6 +243,7 @@ fn picks(model: NeighbourModel) -> (Pick, Pick) {
         NeighbourModel::Kissing => (|x| x.ratio_intercept_kissing, |x| x.ratio_gain_kissing),
         NeighbourModel::Shell => (|x| x.ratio_intercept_shell, |x| x.ratio_gain_shell),
         NeighbourModel::Frame => (|x| x.ratio_intercept_frame, |x| x.ratio_gain_frame),
+        NeighbourModel::Collapse => (|x| x.ratio_intercept_collapse, |x| x.ratio_gain_collapse),
     }
 }
 
@@ -325,6 +338,21 @@ pub fn model_extrapolation(
     Ok((p.gain / nf as f64, p.intercept, p.theta))
 }
 
+/// Where a neighbour model's θ comes from at `D` directions in `R^n`: the frame model's
+/// source (`law`, a coding bound, `known code`), the collapse model's (`collapse fit`, `known
+/// code`, or `frame: …` where the curve is not defined), or the model's name.
+pub fn theta_source(model: NeighbourModel, n: usize, d: f64) -> Result<String> {
+    let frame = || -> Result<String> { Ok(frame_theta(n, d, ThetaLaw::default())?.source.into()) };
+    Ok(match model {
+        NeighbourModel::Frame => frame()?,
+        NeighbourModel::Collapse => match crate::symmetric::collapse_theta(n, d) {
+            Some((_, src)) => src.into(),
+            None => format!("frame: {}", frame()?),
+        },
+        m => m.to_string(),
+    })
+}
+
 /// Settings of [`rows`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
@@ -365,12 +393,8 @@ fn model_side(n: usize, features: usize, model: NeighbourModel) -> Result<ModelS
         },
     )?;
     let mut side = side_of(&p);
-    if model == NeighbourModel::Frame {
-        side.theta_source = Some(
-            frame_theta(n, p.directions, ThetaLaw::default())?
-                .source
-                .into(),
-        );
+    if matches!(model, NeighbourModel::Frame | NeighbourModel::Collapse) {
+        side.theta_source = Some(theta_source(model, n, p.directions)?);
     }
     Ok(side)
 }
@@ -505,7 +529,85 @@ fn row_of(
         kissing,
         shell,
         frame,
+        collapse: None,
+        ratio_intercept_collapse: None,
+        ratio_gain_collapse: None,
         random,
+    })
+}
+
+/// The rows of a study sorted by `(n, N)`, with their collapse model filled in by
+/// [`cross_validate`].
+pub fn finish(mut rows: Vec<Row>) -> Result<Vec<Row>> {
+    rows.sort_by_key(|r| (r.n, r.features));
+    cross_validate(&mut rows)?;
+    Ok(rows)
+}
+
+/// Fills each row's collapse model with the collapse curve fitted to the trained codes of every
+/// *other* `n` of the study ([`crate::collapse::leave_one_n_out`]), so that its ratios measure
+/// how well the model predicts a dimension it has not seen: the shell model at
+/// `max(θ_fit, θ_known)` with `E = N`, m = 1 where that curve is defined, the frame model
+/// elsewhere (as [`crate::symmetric::collapse_theta`] decides for the committed curve).
+pub fn cross_validate(rows: &mut [Row]) -> Result<()> {
+    let points: Vec<Option<CollapsePoint>> = rows.iter().map(point_of).collect();
+    let all: Vec<CollapsePoint> = points.iter().flatten().copied().collect();
+    let predicted = crate::collapse::leave_one_n_out(&all);
+    let mut next = predicted.into_iter();
+    for (row, p) in rows.iter_mut().zip(&points) {
+        let z = match p {
+            Some(_) => next.next().flatten(),
+            None => None,
+        };
+        let d = row.features as f64;
+        let theta = z
+            .filter(|_| d > 2.0 * row.n as f64)
+            .map(|z| (z / (row.n as f64).sqrt()).clamp(-1.0, 1.0).acos());
+        let side = match theta {
+            Some(t) => {
+                let (t, src) = match crate::symmetric::known_theta(row.n, d) {
+                    Some(k) if k > t => (k, "known code".to_string()),
+                    _ => (t, format!("collapse fit without n = {}", row.n)),
+                };
+                let mut side = side_of(&configuration_at_theta(
+                    row.n,
+                    row.features as u64,
+                    row.features as u64,
+                    1,
+                    t,
+                    &Loss::L2,
+                    &Options {
+                        model: NeighbourModel::Shell,
+                        ..Options::default()
+                    },
+                )?);
+                side.theta_source = Some(src);
+                side
+            }
+            None => {
+                let mut side = row.frame.clone();
+                side.theta_source = Some(format!(
+                    "frame: {}",
+                    row.frame.theta_source.as_deref().unwrap_or("law")
+                ));
+                side
+            }
+        };
+        row.ratio_intercept_collapse = ratio(row.trained.intercept, side.intercept);
+        row.ratio_gain_collapse = ratio(Some(row.trained.gain), side.gain);
+        row.collapse = Some(side);
+    }
+    Ok(())
+}
+
+/// A row's trained code on the collapse axes (null below n = 16 or without a trained θ).
+fn point_of(x: &Row) -> Option<CollapsePoint> {
+    let t = x.trained.theta_min?;
+    (x.n >= LARGE_N).then(|| CollapsePoint {
+        n: x.n,
+        features: x.features,
+        alpha: x.trained.directions as f64 / x.n as f64,
+        z: (x.n as f64).sqrt() * t.cos(),
     })
 }
 
@@ -746,47 +848,46 @@ fn f3(x: Option<f64>) -> String {
 /// code, with the ratios trained / model.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| n | N | trained θ_min | law θ | frame θ (source) | trained c | c / kissing | c / shell | c / frame | trained gain | frame gain | random gain | gain / kissing | gain / shell | gain / frame | gain / random |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| n | N | trained θ_min | law θ | frame θ (source) | collapse θ | trained c | c / kissing | c / shell | c / frame | c / collapse | trained gain | frame gain | random gain | gain / kissing | gain / shell | gain / frame | gain / collapse | gain / random |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
+        let collapse = r.collapse.as_ref().map_or_else(
+            || "–".into(),
+            |c| match c.theta_source.as_deref() {
+                Some(src) if src.starts_with("collapse") => format!("{:.3}", c.theta),
+                Some(src) => format!("{:.3} ({src})", c.theta),
+                None => format!("{:.3}", c.theta),
+            },
+        );
         s.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {:.3} ({}) | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.3} | {:.3} ({}) | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} |\n",
             r.n,
             r.features,
             f3(r.trained.theta_min),
             r.shell.theta,
             r.frame.theta,
             r.frame.theta_source.as_deref().unwrap_or("–"),
+            collapse,
             f3(r.trained.intercept),
             f3(r.ratio_intercept_kissing),
             f3(r.ratio_intercept_shell),
             f3(r.ratio_intercept_frame),
+            f3(r.ratio_intercept_collapse),
             r.trained.gain,
             r.frame.gain,
             r.random.as_ref().map_or_else(|| "–".into(), |x| format!("{:.1}", x.gain)),
             f3(r.ratio_gain_kissing),
             f3(r.ratio_gain_shell),
             f3(r.ratio_gain_frame),
+            f3(r.ratio_gain_collapse),
             f3(r.ratio_gain_random),
         ));
     }
     s
 }
 
-/// One trained code on the collapse axes: `n`, `N`, `α = D/n` and `z = √n cos θ_min` (θ_min
-/// the trained median).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CollapsePoint {
-    /// Model dimension.
-    pub n: usize,
-    /// Features.
-    pub features: usize,
-    /// Directions per dimension `D/n`.
-    pub alpha: f64,
-    /// `√n cos θ_min`: the nearest neighbour's cosine in units of a random pair's spread `1/√n`.
-    pub z: f64,
-}
+pub use crate::collapse::CollapsePoint;
 
 /// The trained codes at `n ≥` [`LARGE_N`] on the axes `α = D/n`, `z = √n cos θ_min`, sorted by
 /// `α` then `n`: at large n, where the law's θ stops applying and the line bounds are met only
@@ -799,20 +900,7 @@ pub struct CollapsePoint {
 /// puts the largest `|cos|` at `z ≥ √((D − n)/(D − 1))`, just below 1; a random code's nearest
 /// neighbour sits at `z ≈ √(2 ln D)`, the largest of `D − 1` standard normals.)
 pub fn collapse(r: &LargeDim) -> Vec<CollapsePoint> {
-    let mut out: Vec<CollapsePoint> = r
-        .rows
-        .iter()
-        .filter(|x| x.n >= LARGE_N)
-        .filter_map(|x| {
-            let t = x.trained.theta_min?;
-            Some(CollapsePoint {
-                n: x.n,
-                features: x.features,
-                alpha: x.trained.directions as f64 / x.n as f64,
-                z: (x.n as f64).sqrt() * t.cos(),
-            })
-        })
-        .collect();
+    let mut out: Vec<CollapsePoint> = r.rows.iter().filter_map(point_of).collect();
     out.sort_by(|a, b| a.alpha.total_cmp(&b.alpha).then(a.n.cmp(&b.n)));
     out
 }
@@ -837,7 +925,11 @@ pub fn markdown_section(r: &LargeDim) -> String {
          `shell`: a shell at the law's θ holding what the uniform density puts below θ, the \
          uniform density beyond; `frame`: the shell model's distribution at the larger of the \
          law's θ and the coding bound's — simplex, cross-polytope, Welch or Levenshtein's \
-         bound for lines, `symmetric::frame_theta`) and a random code (directions drawn \
+         bound for lines, `symmetric::frame_theta`; `collapse`: the shell model's distribution \
+         at the θ of the collapse curve `z(α, n)` below, fitted to the trained codes of the \
+         *other* dimensions of this table — leave-one-n-out, so each of its ratios is a \
+         prediction of a dimension the curve has not seen; the frame model where the curve is \
+         not defined, `large_dim::cross_validate`) and a random code (directions drawn \
          uniformly, slopes and biases optimised per feature). θ is taken at each model's \
          optimal D; c is the intercept; ratios are trained / model.\n\n",
     );
@@ -866,16 +958,47 @@ pub fn markdown_section(r: &LargeDim) -> String {
         s.push_str(
             "The trained codes on the axes `α = D/n` and `z = √n cos θ_min` (`large_dim::collapse`; \
              for lines Welch's bound puts the largest |cos| at z ≥ √((D − n)/(D − 1)), just \
-             below 1; a random code's nearest neighbour is at z ≈ √(2 ln D)):\n\n\
-             | α = D/n | n | N | z = √n cos θ_min |\n|---|---|---|---|\n",
+             below 1; a random code's nearest neighbour is at z ≈ √(2 ln D)), with the collapse \
+             curve's prediction from the other dimensions' codes (`collapse::leave_one_n_out`; \
+             – where the fit leaves the code out: D ≤ 2n, or θ pinned to a known code's angle):\n\n\
+             | α = D/n | n | N | z = √n cos θ_min | z predicted without this n | cos θ predicted / trained |\n\
+             |---|---|---|---|---|---|\n",
         );
-        for p in &points {
+        let predicted = crate::collapse::leave_one_n_out(&points);
+        for (p, q) in points.iter().zip(&predicted) {
             s.push_str(&format!(
-                "| {:.1} | {} | {} | {:.3} |\n",
-                p.alpha, p.n, p.features, p.z
+                "| {:.1} | {} | {} | {:.3} | {} | {} |\n",
+                p.alpha,
+                p.n,
+                p.features,
+                p.z,
+                f3(*q),
+                f3(q.map(|q| q / p.z))
             ));
         }
         s.push('\n');
+        if let Some(f) = crate::collapse::fit(&points) {
+            let worst = predicted
+                .iter()
+                .zip(&points)
+                .filter_map(|(q, p)| q.map(|q| (q / p.z - 1.0).abs()))
+                .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
+            s.push_str(&format!(
+                "Fitted to all {} usable codes (`collapse::fit`): z = {:.4} + {:.4} ln α {:+.4} \
+                 ln² α {:+.4}/√n, for α in [{:.1}, {:.1}] (fitted on n = {}–{}); largest \
+                 leave-one-n-out error of cos θ {}.\n\n",
+                f.points,
+                f.coef[0],
+                f.coef[1],
+                f.coef[2],
+                f.coef[3],
+                f.alpha_range.0,
+                f.alpha_range.1,
+                f.n_range.0,
+                f.n_range.1,
+                pct(worst)
+            ));
+        }
     }
     s.push_str(&format!(
         "Sweep: `{}`\n\nTable: `{}`\n",
@@ -903,10 +1026,12 @@ pub fn error_at_largest_n(
         NeighbourModel::Kissing => x.kissing.intercept,
         NeighbourModel::Shell => x.shell.intercept,
         NeighbourModel::Frame => x.frame.intercept,
+        NeighbourModel::Collapse => x.collapse.as_ref().map_or(f64::NAN, |c| c.intercept),
     };
     let abs = at
         .iter()
         .filter_map(|x| x.trained.intercept.map(|c| (c - side(x)).abs()))
+        .filter(|e| e.is_finite())
         .fold(0.0, f64::max);
     Some((n, worst(&at, n, ci), worst(&at, n, cg)?, abs))
 }
@@ -984,7 +1109,48 @@ mod tests {
         assert!(p[0].z.abs() < 1e-15);
         assert_eq!((p[1].n, p[1].alpha), (64, 4.0));
         assert_close(p[1].z, 0.5, 1e-12);
-        assert!(markdown_section(&r).contains("| 4.0 | 64 | 256 | 0.500 |"));
+        assert!(markdown_section(&r).contains("| 4.0 | 64 | 256 | 0.500 | – | – |"));
+    }
+
+    /// Leave-one-n-out on the committed study: a row's collapse model is the shell model at the
+    /// angle of the curve fitted without that row's n (so changing that row's own trained θ
+    /// does not move it), and the frame model where the fit leaves the row out.
+    #[test]
+    fn cross_validation_predicts_each_dimension_from_the_others() {
+        let r = committed().unwrap();
+        let mut rows = r.rows.clone();
+        let i = rows
+            .iter()
+            .position(|x| (x.n, x.features) == (32, 512))
+            .unwrap();
+        let before = finish(rows.clone()).unwrap()[i].clone();
+        let c = before.collapse.clone().unwrap();
+        assert_eq!(
+            c.theta_source.as_deref(),
+            Some("collapse fit without n = 32")
+        );
+        let others: Vec<CollapsePoint> = rows
+            .iter()
+            .filter(|x| x.n != 32)
+            .filter_map(point_of)
+            .collect();
+        let f = crate::collapse::fit(&others).unwrap();
+        assert_close(c.theta, f.theta(32, 512.0).unwrap(), 1e-12);
+        // The row's own θ is not an input of its prediction.
+        rows[i].trained.theta_min = Some(1.2);
+        let after = finish(rows).unwrap()[i].clone();
+        assert_eq!(after.collapse, before.collapse);
+        // Pinned to Barnes–Wall (n = 16, N = 2048) and D = 2n (n = 128, N = 256): the frame model.
+        let all = finish(r.rows.clone()).unwrap();
+        for (n, nf) in [(16, 2048), (128, 256)] {
+            let x = all.iter().find(|x| (x.n, x.features) == (n, nf)).unwrap();
+            let c = x.collapse.as_ref().unwrap();
+            assert_eq!(
+                (c.theta, c.intercept, c.gain),
+                (x.frame.theta, x.frame.intercept, x.frame.gain)
+            );
+            assert!(c.theta_source.as_deref().unwrap().starts_with("frame: "));
+        }
     }
 
     /// Welch: the simplex (N = n + 1, |cos| = 1/n) meets it; N ≤ n gives π/2; E8's roots up to

@@ -51,6 +51,7 @@
 pub mod analyze;
 pub mod bounds;
 pub mod codes;
+pub mod collapse;
 pub mod error;
 pub mod fsutil;
 pub mod gain;

@@ -199,20 +199,25 @@ pub enum NeighbourModel {
     /// distribution where the bound's is larger, the kissing model's where the law's is (module
     /// docs, "The frame model").
     Frame,
+    /// θ of [`collapse_theta`] (the collapse curve fitted to trained codes at n ≥ 16,
+    /// [`crate::collapse`]) with the shell model's distribution, where that curve is defined;
+    /// the frame model elsewhere.
+    Collapse,
 }
 
 impl NeighbourModel {
     /// Every model, the original first.
-    pub const ALL: [NeighbourModel; 3] = [
+    pub const ALL: [NeighbourModel; 4] = [
         NeighbourModel::Kissing,
         NeighbourModel::Shell,
         NeighbourModel::Frame,
+        NeighbourModel::Collapse,
     ];
 
-    /// Whether the model spreads the other directions as the shell model does (shell and
-    /// frame).
+    /// Whether the model spreads the other directions as the shell model does (shell, frame
+    /// and collapse).
     fn has_shell(self) -> bool {
-        matches!(self, NeighbourModel::Shell | NeighbourModel::Frame)
+        !matches!(self, NeighbourModel::Kissing)
     }
 }
 
@@ -222,6 +227,7 @@ impl std::fmt::Display for NeighbourModel {
             NeighbourModel::Kissing => "kissing",
             NeighbourModel::Shell => "shell",
             NeighbourModel::Frame => "frame",
+            NeighbourModel::Collapse => "collapse",
         })
     }
 }
@@ -233,9 +239,10 @@ impl std::str::FromStr for NeighbourModel {
             "kissing" => Ok(NeighbourModel::Kissing),
             "shell" => Ok(NeighbourModel::Shell),
             "frame" => Ok(NeighbourModel::Frame),
+            "collapse" => Ok(NeighbourModel::Collapse),
             other => Err(Error::invalid(
                 "neighbour model",
-                format!("{other:?}: expected kissing, shell or frame"),
+                format!("{other:?}: expected kissing, shell, frame or collapse"),
             )),
         }
     }
@@ -337,6 +344,26 @@ pub fn frame_theta(n: usize, d: f64, law: ThetaLaw) -> Result<FrameAngle> {
             source: "law",
         },
     })
+}
+
+/// The collapse model's θ for `D` directions in `R^n` and its source: the committed collapse
+/// curve's angle ([`crate::collapse::committed`], `"collapse fit"`), or a known code's
+/// ([`known_theta`], `"known code"`) where that is larger; null where the curve is not
+/// defined (`n < 16`, `D ≤ 2n`, `D/n` outside the fitted range), where the model is the frame
+/// model.
+///
+/// # Formula
+///
+/// `θ = max(arccos(z(D/n, n)/√n), θ_known(n, D))` with `z` of [`crate::collapse`].
+pub fn collapse_theta(n: usize, d: f64) -> Option<(f64, &'static str)> {
+    if d.is_nan() || d <= 2.0 * n as f64 {
+        return None;
+    }
+    let t = crate::collapse::committed()?.theta(n, d)?;
+    match known_theta(n, d) {
+        Some(k) if k > t => Some((k, "known code")),
+        _ => Some((t, "collapse fit")),
+    }
 }
 
 /// Search settings.
@@ -624,13 +651,23 @@ fn geometry(n: usize, embed: u64, m: u64, spec: &Spec) -> Result<Geometry> {
     let d = embed as f64 / m as f64;
     // The frame model: the coding bound's angle with the shell's distribution, or the law's
     // angle with the kissing model's (module docs).
+    // The collapse model: the fitted curve's angle with the shell's distribution where it is
+    // defined, the frame model elsewhere.
+    let collapse = match spec.model {
+        NeighbourModel::Collapse => collapse_theta(n, d),
+        _ => None,
+    };
     let (theta, lattice) = match (spec.theta, spec.model) {
-        (Some(t), NeighbourModel::Frame) => {
+        (Some(t), NeighbourModel::Collapse) if collapse.is_some() => (t, false),
+        (None, NeighbourModel::Collapse) if collapse.is_some() => {
+            (collapse.map_or(0.0, |c| c.0), false)
+        }
+        (Some(t), NeighbourModel::Frame | NeighbourModel::Collapse) => {
             let f = frame_theta(n, d, spec.law)?;
             (t, f.source == "law")
         }
         (Some(t), m) => (t, m == NeighbourModel::Kissing),
-        (None, NeighbourModel::Frame) => {
+        (None, NeighbourModel::Frame | NeighbourModel::Collapse) => {
             let f = frame_theta(n, d, spec.law)?;
             (f.theta, f.source == "law")
         }
@@ -758,8 +795,8 @@ fn check(n: usize, features: u64, loss: &Loss, opts: &Options) -> Result<Spec> {
         Some(_) if opts.model.has_shell() => {
             return Err(Error::invalid(
                 "neighbours K",
-                "the shell and frame models set their neighbours from θ; K applies to the \
-                 kissing model",
+                "the shell, frame and collapse models set their neighbours from θ; K applies \
+                 to the kissing model",
             ))
         }
         Some(k) => {
@@ -1530,6 +1567,42 @@ mod tests {
             assert!(code_theta(n, nf * (nf + 1.0) * (nf + 2.0) / 6.0 + 1.0).is_none());
         }
         assert!(code_theta(8, 1.0).is_none());
+    }
+
+    /// The collapse model is the shell model at the collapse curve's θ where that curve is
+    /// defined (n ≥ 16, 2n < D, D/n in the fitted range), and the frame model elsewhere.
+    #[test]
+    fn collapse_model_is_the_shell_model_at_the_fitted_angle() {
+        let opts = |model| Options {
+            model,
+            ..Options::default()
+        };
+        let fit = crate::collapse::committed().unwrap();
+        for &(n, d) in &[(32usize, 512u64), (64, 1024), (128, 1024), (512, 8192)] {
+            let (t, src) = collapse_theta(n, d as f64).unwrap();
+            assert_eq!(src, "collapse fit");
+            assert_close(t, fit.theta(n, d as f64).unwrap(), REL_TIGHT);
+            let c = configuration(n, d, d, 1, &Loss::L2, &opts(NeighbourModel::Collapse)).unwrap();
+            let s = configuration_at_theta(n, d, d, 1, t, &Loss::L2, &opts(NeighbourModel::Shell))
+                .unwrap();
+            assert_close(c.theta, t, REL_TIGHT);
+            assert_close(c.intercept, s.intercept, REL_TIGHT);
+            assert_close(c.gain, s.gain, REL_TIGHT);
+        }
+        // Undefined: below n = 16, at D ≤ 2n, beyond the fitted α; there it is the frame model.
+        for &(n, d) in &[(8usize, 64u64), (64, 128), (16, 16 * 1000)] {
+            assert!(collapse_theta(n, d as f64).is_none(), "{n} {d}");
+            let c = configuration(n, d, d, 1, &Loss::L2, &opts(NeighbourModel::Collapse)).unwrap();
+            let f = configuration(n, d, d, 1, &Loss::L2, &opts(NeighbourModel::Frame)).unwrap();
+            assert_eq!(
+                (c.theta, c.intercept, c.gain),
+                (f.theta, f.intercept, f.gain)
+            );
+        }
+        assert_eq!(
+            "collapse".parse::<NeighbourModel>().unwrap(),
+            NeighbourModel::Collapse
+        );
     }
 
     /// The frame model's θ is the larger of the law's and the bound's; where the law's is larger

@@ -92,10 +92,14 @@ pub struct ExtrapolateOut {
     /// Rigorous upper bound on `random_code_max_cos`.
     pub random_code_max_cos_upper: Option<f64>,
     /// The neighbour model that matched training best (`superpose large-dim`, the committed
-    /// `docs/large_dim/result.json`): kissing, shell or frame.
+    /// `docs/large_dim/result.json`): kissing, shell, frame or collapse.
     pub neighbour_model: String,
-    /// That model's θ at D = N (frame model: the larger of the law's θ and the coding bound's).
+    /// That model's θ at D = N (frame model: the larger of the law's θ and the coding bound's;
+    /// collapse model: the collapse curve's θ where it is defined).
     pub theta_model: Option<f64>,
+    /// Where that θ comes from (collapse model: `collapse fit` inside the fitted α = N/n range,
+    /// `frame: …` outside it).
+    pub theta_model_source: Option<String>,
     /// That model's gain per feature at E = N, m = 1 (null where the model fails).
     pub gain_per_feature_model: Option<f64>,
     /// That model's intercept there.
@@ -194,6 +198,8 @@ pub fn extrapolate(a: &ExtrapolateArgs, f: Format, out: &mut dyn Write) -> Resul
                 random_code_max_cos_upper: coherence.map(|c| c.upper),
                 neighbour_model: check.model.to_string(),
                 theta_model: model.map(|s| s.2),
+                theta_model_source: model
+                    .and_then(|_| large_dim::theta_source(check.model, n, nn.round()).ok()),
                 gain_per_feature_model: model.map(|s| s.0),
                 intercept_model: model.map(|s| s.1),
                 checked_up_to_n: check.max_n,

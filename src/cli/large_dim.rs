@@ -68,6 +68,12 @@ struct Out {
     gain_frame: f64,
     ratio_intercept_frame: Option<f64>,
     ratio_gain_frame: Option<f64>,
+    theta_collapse: Option<f64>,
+    theta_collapse_source: Option<String>,
+    intercept_collapse: Option<f64>,
+    gain_collapse: Option<f64>,
+    ratio_intercept_collapse: Option<f64>,
+    ratio_gain_collapse: Option<f64>,
     ratio_gain_random: Option<f64>,
     intercept_shell_trained_theta: Option<f64>,
     gain_shell_trained_theta: Option<f64>,
@@ -101,6 +107,12 @@ fn out_row(r: &Row) -> Out {
         gain_frame: r.frame.gain,
         ratio_intercept_frame: r.ratio_intercept_frame,
         ratio_gain_frame: r.ratio_gain_frame,
+        theta_collapse: r.collapse.as_ref().map(|x| x.theta),
+        theta_collapse_source: r.collapse.as_ref().and_then(|x| x.theta_source.clone()),
+        intercept_collapse: r.collapse.as_ref().map(|x| x.intercept),
+        gain_collapse: r.collapse.as_ref().map(|x| x.gain),
+        ratio_intercept_collapse: r.ratio_intercept_collapse,
+        ratio_gain_collapse: r.ratio_gain_collapse,
         ratio_gain_random: r.ratio_gain_random,
         intercept_shell_trained_theta: r.shell_at_trained_theta.as_ref().map(|x| x.intercept),
         gain_shell_trained_theta: r.shell_at_trained_theta.as_ref().map(|x| x.gain),
@@ -160,8 +172,8 @@ pub fn large_dim(a: &LargeDimArgs, f: Format, out: &mut dyn Write) -> Result<()>
                         rows.push(large_dim::rederive(&old)?);
                     }
                 }
-                rows.sort_by_key(|r| (r.n, r.features));
             }
+            let rows = large_dim::finish(rows)?;
             let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             let mut command = format!("superpose large-dim --dir {}", names.join(" "));
             if let Some(o) = &a.out {

@@ -11,7 +11,8 @@ use crate::large_dim::{LargeDim, Row};
 use super::style::{font, legend_auto, palette, titled, GREY};
 use super::{de, lin_range, log_range, tick, Figure};
 
-/// One quantity of one row: trained, kissing model, shell model, frame model, random code.
+/// One quantity of one row: trained, kissing model, frame model, collapse model (leave-one-n-out),
+/// random code.
 type Quad = (
     Option<f64>,
     Option<f64>,
@@ -40,8 +41,8 @@ fn theta(r: &Row) -> Quad {
     (
         r.trained.theta_min,
         Some(r.kissing.theta),
-        Some(r.shell.theta),
         Some(r.frame.theta),
+        r.collapse.as_ref().map(|c| c.theta),
         r.random.as_ref().map(|x| x.theta_min),
     )
 }
@@ -50,8 +51,8 @@ fn intercept(r: &Row) -> Quad {
     (
         r.trained.intercept,
         Some(r.kissing.intercept),
-        Some(r.shell.intercept),
         Some(r.frame.intercept),
+        r.collapse.as_ref().map(|c| c.intercept),
         r.random.as_ref().and_then(|x| x.intercept),
     )
 }
@@ -61,8 +62,8 @@ fn gain_pf(r: &Row) -> Quad {
     (
         Some(r.trained.gain / nf),
         Some(r.kissing.gain / nf),
-        Some(r.shell.gain / nf),
         Some(r.frame.gain / nf),
+        r.collapse.as_ref().map(|c| c.gain / nf),
         r.random.as_ref().map(|x| x.gain / nf),
     )
 }
@@ -78,8 +79,8 @@ impl Figure for LargeDimFig {
         }
         let body = titled(
             root,
-            "Large n: trained (●), frame model (solid), shell (dashed), kissing (dotted), \
-             random codes (▲); one colour per N",
+            "Large n: trained (●), collapse model, leave-one-n-out (solid), frame (dashed), \
+             kissing (dotted), random codes (▲); one colour per N",
         )?;
         let panels = body.split_evenly((1, 3));
         let mut ns: Vec<usize> = self.rows.iter().map(|r| r.features).collect();
@@ -129,14 +130,14 @@ impl Figure for LargeDimFig {
                 };
                 let trained = series(|q| q.0);
                 let kissing = series(|q| q.1);
-                let shell = series(|q| q.2);
-                let frame = series(|q| q.3);
+                let frame = series(|q| q.2);
+                let collapse = series(|q| q.3);
                 let random = series(|q| q.4);
                 all.extend(
                     trained
                         .iter()
+                        .chain(&collapse)
                         .chain(&frame)
-                        .chain(&shell)
                         .chain(&random)
                         .copied(),
                 );
@@ -146,11 +147,11 @@ impl Figure for LargeDimFig {
                     .label(format!("N = {nf}"))
                     .legend(move |(x, y)| Circle::new((x + 10, y), 6, c.filled()));
                 chart
-                    .draw_series(LineSeries::new(frame, c.stroke_width(3)))
+                    .draw_series(LineSeries::new(collapse, c.stroke_width(3)))
                     .map_err(de)?;
                 chart
                     .draw_series(DashedLineSeries::new(
-                        shell,
+                        frame,
                         10,
                         6,
                         c.mix(0.7).stroke_width(2),
@@ -214,6 +215,9 @@ mod tests {
                 kissing: side(1.0),
                 shell: side(1.1),
                 frame: side(1.2),
+                collapse: Some(side(1.25)),
+                ratio_intercept_collapse: None,
+                ratio_gain_collapse: None,
                 shell_at_trained_theta: None,
                 shell_at_welch: side(1.3),
                 random: None,

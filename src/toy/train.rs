@@ -23,6 +23,12 @@
 //!   78.9438), 2048 (539.1240, θ_min π/3, against 537.5203) and 4096 (1075.0109); elsewhere
 //!   the race drops it (the note's sweep keeps its gains; `examples/lattice_start.rs`,
 //!   `docs/large_dim/README.md`).
+//! * **cross** (`n ≥ 2`, `N_l ≤ 2n`): the first `N_l` points of the cross-polytope `{±e_i}` at
+//!   `k = 1`, `b = 0` ([`cross_directions`]). No two of its directions have a positive cosine, so
+//!   nothing interferes, the loss is 0 and the gain `N_l/3`, the largest any model has (each
+//!   feature gains at most `l0 = 1/3`; Rankin's bound makes `2n` the most directions with that
+//!   property). The repulsion of the spread starts does not find it at large n in its 150 steps
+//!   (n = 128, N = 256: the session-3 model had gain 85.3126 against 256/3 = 85.3333).
 //! * **split** (`n = 2`, `N ≥ 10`): [`SPLIT_DIRECTIONS`] directions, each with one large vector
 //!   and the rest of the features as small copies ([`split_start`]): the note's 2-D amplitudes,
 //!   which beat 7 single directions from N = 64 on.
@@ -332,6 +338,13 @@ pub fn code_directions(
         col /= len;
     }
     Some(u)
+}
+
+/// The first `d ≤ 2n` points of the cross-polytope, `e_1, −e_1, e_2, −e_2, …`, as the columns
+/// of an `n × d` matrix ([`crate::codes::cross_polytope`]).
+pub fn cross_directions(n: usize, d: usize) -> DMatrix<f64> {
+    let code = crate::codes::cross_polytope(n);
+    DMatrix::from_fn(n, d.min(2 * n), |r, c| code[c][r])
 }
 
 /// As [`spread_start`], with the intercept `c = max(cos(f θ_nn), 0)` for an intercept factor
@@ -928,6 +941,13 @@ pub fn train_exact_cached(
                 ));
             }
         }
+        // The cross-polytope (N_l ≤ 2n): the global minimum, loss 0.
+        if n >= 2 && size <= 2 * n {
+            screens.push(Screen::polish(
+                scaled_start(&cross_directions(n, size), size, 1, 1.0),
+                "cross".into(),
+            ));
+        }
         // 2-D: one large and several small vectors per direction.
         if n == 2 && size >= 2 * SPLIT_DIRECTIONS {
             screens.push(Screen::polish(
@@ -1300,6 +1320,28 @@ mod tests {
         let gain = (1.0 / 3.0 - r.loss) * 240.0;
         assert!(r.start.starts_with("code#"), "{}", r.start);
         assert!((gain - want).abs() < 1e-9 * want, "{gain} vs {want}");
+    }
+
+    /// Regression (session 6): at n = 64, N = 2n the spread starts' repulsion did not reach the
+    /// cross-polytope, the global optimum (gain N/3: loss 0, nothing interferes); the `cross`
+    /// start does, and the cross directions have no positive cosine.
+    #[test]
+    fn cross_start_reaches_the_global_optimum() {
+        let u = cross_directions(5, 7);
+        assert_eq!(u.ncols(), 7);
+        assert_eq!(max_cos(&u), 0.0);
+        let s = ExactSettings {
+            restarts: 0,
+            adam_steps: 0,
+            adam_lr: 0.03,
+            screen_iters: 200,
+            lbfgs_iters: 3000,
+            chain: false,
+        };
+        let r = train_exact(64, 128, 0, &Loss::L2, &s, &NoObserver).unwrap();
+        let gain = (1.0 / 3.0 - r.loss) * 128.0;
+        assert_eq!(r.start, "cross");
+        assert!((gain - 128.0 / 3.0).abs() < 1e-12, "{gain}");
     }
 
     /// The smaller L-BFGS memory starts above 2^22 parameters: n = 3 at N = 2^20 (exactly 2^22)
