@@ -5,9 +5,12 @@
 //!
 //! * **trained** — median θ_min over directions, median intercept `−b/|W|²`, gain `(l0 − L)·N`,
 //!   and `E`, `D`;
-//! * **the two neighbour models** of [`crate::symmetric`] (optimum over `c`, `m`, `E ≤ N`):
-//!   `kissing` (K neighbours at θ, the original) and `shell` (a shell at θ holding what the
-//!   uniform density puts below θ, the uniform density beyond), each with θ, intercept, gain;
+//! * **the neighbour models** of [`crate::symmetric`] (optimum over `c`, `m`, `E ≤ N`):
+//!   `kissing` (K neighbours at θ, the original), `shell` (a shell at θ holding what the
+//!   uniform density puts below θ, the uniform density beyond) and `frame` (the shell at the
+//!   largest of the law's, a coding bound's and a known code's θ), each with θ, intercept, gain;
+//! * **the collapse model**, predicted leave-one-n-out ([`cross_validate`]): the shell at the θ
+//!   of the collapse curve fitted to the codes of the other dimensions ([`crate::collapse`]);
 //! * **the random-code baseline** ([`random_code`]): `N` directions drawn uniformly at random,
 //!   slopes and biases optimised per feature on the exact loss (how much does packing buy?);
 //! * ratios trained / model for the intercept and the gain (`null` where undefined).

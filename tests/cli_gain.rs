@@ -194,6 +194,30 @@ fn optimize_keys_and_landscape() {
     assert!(close(top, num(best, "gain"), 1e-12));
 }
 
+/// `--model collapse` is the library's collapse model: at n = 64, N = 1024 (inside the fitted
+/// range) its θ is the committed collapse curve's, below n = 16 it is the frame model's.
+#[test]
+fn optimize_takes_the_neighbour_model() {
+    let c = &json(&[
+        "optimize",
+        "--dim",
+        "64",
+        "--features",
+        "1024",
+        "--model",
+        "collapse",
+    ])[0];
+    let (t, src) = superpose::symmetric::collapse_theta(64, num(c, "directions")).unwrap();
+    assert_eq!(src, "collapse fit");
+    assert!(close(num(c, "theta"), t, 1e-12));
+    let small = |m: &str| json(&["optimize", "--dim", "8", "--features", "200", "--model", m]);
+    assert_eq!(small("collapse"), small("frame"));
+    assert_eq!(
+        small("kissing"),
+        json(&["optimize", "--dim", "8", "--features", "200"])
+    );
+}
+
 #[test]
 fn other_losses_run() {
     let r = &json(&["gain", "--dim", "3", "--embed", "50", "--loss", "huber:0.5"])[0];
@@ -238,6 +262,26 @@ fn bad_input_is_one_line_and_non_zero() {
         &["phase", "--dims", "3", "--max-features", "1"],
         &["phase", "--dims", "3", "--max-features", "nan"],
         &["optimize", "--dim", "3", "--features", "0"],
+        &[
+            "optimize",
+            "--dim",
+            "3",
+            "--features",
+            "10",
+            "--model",
+            "lattice",
+        ],
+        &[
+            "optimize",
+            "--dim",
+            "3",
+            "--features",
+            "10",
+            "--model",
+            "shell",
+            "--neighbours",
+            "4",
+        ],
         &[
             "optimize",
             "--dim",

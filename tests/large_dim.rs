@@ -55,6 +55,9 @@ fn committed_result_and_cli() {
             "ratio_intercept_frame",
             "ratio_gain_frame",
             "theta_frame_source",
+            "ratio_intercept_collapse",
+            "ratio_gain_collapse",
+            "theta_collapse_source",
             "gain_random",
         ],
     );

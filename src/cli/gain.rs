@@ -15,7 +15,7 @@ use superpose::gain::{
 };
 use superpose::loss::Loss;
 use superpose::phase::{check_claims, phase_rows, DEFAULT_MAX_FEATURES, DEFAULT_MAX_MULTIPLICITY};
-use superpose::symmetric::{landscape_with, optimize_with, Options};
+use superpose::symmetric::{landscape_with, optimize_with, NeighbourModel, Options};
 
 /// clap value parser for `--loss`.
 pub fn parse_loss(s: &str) -> std::result::Result<Loss, String> {
@@ -239,11 +239,22 @@ pub struct OptimizeArgs {
     /// Print every evaluated (E, m) instead of the best.
     #[arg(long)]
     pub all: bool,
+    /// Neighbour model: kissing (K neighbours at the law's θ), shell, frame (θ from the law,
+    /// the coding bounds and known codes) or collapse (θ from the curve fitted to trained
+    /// codes at n ≥ 16, `docs/large_dim/`; the frame model where it is not defined).
+    #[arg(long, value_parser = parse_model, default_value = "kissing")]
+    pub model: NeighbourModel,
+}
+
+fn parse_model(s: &str) -> std::result::Result<NeighbourModel, String> {
+    s.parse()
+        .map_err(|e: superpose::error::Error| e.to_string())
 }
 
 /// Runs `optimize`.
 pub fn optimize(a: &OptimizeArgs, f: Format, out: &mut dyn Write) -> Result<()> {
     let o = Options {
+        model: a.model,
         neighbours: a.neighbours,
         max_multiplicity: a.max_multiplicity,
         law: a.law,

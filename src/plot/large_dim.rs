@@ -96,7 +96,7 @@ impl Figure for LargeDimFig {
         for (panel, (label, get)) in panels.iter().zip(what.iter()) {
             let vals = self.rows.iter().flat_map(|r| {
                 let q = get(r);
-                [q.0, q.1, q.2, q.3].into_iter().flatten()
+                [q.0, q.1, q.2, q.3, q.4].into_iter().flatten()
             });
             let (y0, y1) = lin_range(vals, 0.08);
             let mut chart = ChartBuilder::on(panel)
