@@ -258,7 +258,6 @@ pub fn optimize(a: &OptimizeArgs, f: Format, out: &mut dyn Write) -> Result<()> 
         neighbours: a.neighbours,
         max_multiplicity: a.max_multiplicity,
         law: a.law,
-        ..Options::default()
     };
     let mut rows: Vec<SymmetricPoint> = Vec::new();
     for &n in &a.dim.0 {
