@@ -17,8 +17,12 @@
 //! z(α, n) = a₀ + a₁ ln α + a₂ (ln α)² + a₃ / √n,        θ(n, D) = arccos( z(D/n, n) / √n )
 //! ```
 //!
-//! by least squares over the trained codes with `n ≥ 16`, `D > 2n` (at `D ≤ 2n` the
-//! cross-polytope's π/2 is exact) whose θ_min is not pinned to a known code's angle
+//! by least squares over the trained codes with `n ≥ 16`, `2n < D ≤ K` (at `D ≤ 2n` the
+//! cross-polytope's π/2 is exact; `K` is the kissing number of `d = n − 1`,
+//! [`max_directions`], beyond which a direction can have the law's full shell of neighbours
+//! and the frame model takes the law's θ: n = 16 at N = 8192, α = 512, moved the
+//! leave-one-n-out error from 2.2 % to 3.8 % when it was fitted) whose θ_min is not pinned to
+//! a known code's angle
 //! (`|θ − θ_known| < 2·10⁻³`: n = 16 at `D ≥ 2048`, where `train`'s `code#k` start leaves the
 //! Barnes–Wall minimal vectors at π/3 and θ says what the start was, not what the collapse
 //! is). The fit holds for `α` inside the range it was fitted on and is not used outside it.
@@ -63,14 +67,26 @@ impl CollapsePoint {
         (self.z / (self.n as f64).sqrt()).clamp(-1.0, 1.0).acos()
     }
 
-    /// Whether the fit takes this point: `n ≥ 16`, `D > 2n`, θ not pinned to a known code.
+    /// Whether the fit takes this point: `n ≥ 16`, `2n < D ≤ K` ([`max_directions`]), θ not
+    /// pinned to a known code.
     pub fn usable(&self) -> bool {
         let d = self.alpha * self.n as f64;
         self.n >= MIN_N
             && self.alpha > 2.0
+            && d <= max_directions(self.n)
             && crate::symmetric::known_theta(self.n, d)
                 .map_or(true, |t| (t - self.theta()).abs() >= PIN_TOL)
     }
+}
+
+/// The largest `D` the collapse describes: `K`, the kissing number of `d = n − 1` that the
+/// kissing model gives each direction ([`crate::symmetric::default_neighbours`], the table's
+/// lower bound; 2564 at n = 16, 345 408 at n = 33). Up to it a direction cannot have the
+/// law's full shell of `K` neighbours at θ (the kissing model's `K_eff = min(K, D − 1)` is
+/// `D − 1`: every other direction is a neighbour), so the lattice picture behind the law does
+/// not hold; beyond it, it can, and the frame model is used. 0 where `K` is unknown.
+pub fn max_directions(n: usize) -> f64 {
+    crate::symmetric::default_neighbours(n).map_or(0.0, |k| k.value)
 }
 
 /// A fitted collapse curve (module docs).
@@ -142,9 +158,11 @@ impl CollapseFit {
         alpha >= lo * (1.0 - 1e-9) && alpha <= hi * (1.0 + 1e-9)
     }
 
-    /// `z(α, n)` of the fit, null for `n < 16` or `α` outside the fitted range.
+    /// `z(α, n)` of the fit, null for `n < 16`, `α` outside the fitted range or `αn` beyond
+    /// `K` ([`max_directions`]).
     pub fn z(&self, n: usize, alpha: f64) -> Option<f64> {
-        (n >= MIN_N && self.covers(alpha)).then(|| {
+        let inside = alpha * n as f64 <= max_directions(n) * (1.0 + 1e-12);
+        (n >= MIN_N && self.covers(alpha) && inside).then(|| {
             basis(n, alpha)
                 .iter()
                 .zip(&self.coef)
@@ -237,15 +255,18 @@ mod tests {
         assert!(f.z(8, 8.0).is_none());
     }
 
-    /// The points the fit leaves out: D ≤ 2n (the cross-polytope), n < 16, and a code pinned to
-    /// a known angle (n = 16, D = 2048 at the Barnes–Wall vectors' π/3).
+    /// The points the fit leaves out: D ≤ 2n (the cross-polytope), D > K (the law's regime:
+    /// K = 2564 at n = 16, the kissing table's lower bound for d = 15), n < 16, and a code
+    /// pinned to a known angle (n = 16, D = 512 at the Barnes–Wall vectors' π/3).
     #[test]
     fn pinned_and_trivial_points_are_left_out() {
         assert!(!point(128, 2.0, 0.2).usable());
+        assert_eq!(max_directions(16), 2564.0);
+        assert!(point(16, 160.0, 1.8).usable() && !point(16, 160.5, 1.8).usable());
         assert!(!point(8, 8.0, 1.0).usable());
-        let bw = point(16, 128.0, 4.0 * 0.5);
-        assert!(!bw.usable());
-        assert!(point(16, 128.0, 4.0 * 0.45).usable());
+        let bw16 = point(16, 32.0, 4.0 * 0.5);
+        assert!(!bw16.usable());
+        assert!(point(16, 32.0, 4.0 * 0.45).usable());
         assert!(point(64, 4.0, 0.56).usable());
         // Too few points, or a single n: no fit.
         let one_n: Vec<_> = [4.0, 8.0, 16.0, 32.0, 64.0]
