@@ -1308,18 +1308,22 @@ mod tests {
         }
         let want = 240.0 * g(0.5 * (lo + hi));
         assert!((want - 63.573_796).abs() < 1e-5, "{want}");
-        let s = ExactSettings {
+        let r = train_exact(8, 240, 0, &Loss::L2, &structured_only(), &NoObserver).unwrap();
+        let gain = (1.0 / 3.0 - r.loss) * 240.0;
+        assert!(r.start.starts_with("code#"), "{}", r.start);
+        assert!((gain - want).abs() < 1e-9 * want, "{gain} vs {want}");
+    }
+
+    /// The structured starts alone (no chain, no random restart), 3000 polish iterations.
+    fn structured_only() -> ExactSettings {
+        ExactSettings {
             restarts: 0,
             adam_steps: 0,
             adam_lr: 0.03,
             screen_iters: 200,
             lbfgs_iters: 3000,
             chain: false,
-        };
-        let r = train_exact(8, 240, 0, &Loss::L2, &s, &NoObserver).unwrap();
-        let gain = (1.0 / 3.0 - r.loss) * 240.0;
-        assert!(r.start.starts_with("code#"), "{}", r.start);
-        assert!((gain - want).abs() < 1e-9 * want, "{gain} vs {want}");
+        }
     }
 
     /// Regression (session 6): at n = 64, N = 2n the spread starts' repulsion did not reach the
@@ -1330,15 +1334,7 @@ mod tests {
         let u = cross_directions(5, 7);
         assert_eq!(u.ncols(), 7);
         assert_eq!(max_cos(&u), 0.0);
-        let s = ExactSettings {
-            restarts: 0,
-            adam_steps: 0,
-            adam_lr: 0.03,
-            screen_iters: 200,
-            lbfgs_iters: 3000,
-            chain: false,
-        };
-        let r = train_exact(64, 128, 0, &Loss::L2, &s, &NoObserver).unwrap();
+        let r = train_exact(64, 128, 0, &Loss::L2, &structured_only(), &NoObserver).unwrap();
         let gain = (1.0 / 3.0 - r.loss) * 128.0;
         assert_eq!(r.start, "cross");
         assert!((gain - 128.0 / 3.0).abs() < 1e-12, "{gain}");
