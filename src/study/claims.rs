@@ -399,6 +399,10 @@ pub fn claim1(ms: &[ModelFacts]) -> Claim {
     b.finish(1)
 }
 
+/// Models with `cos θ_min` below this (nearly orthogonal directions, N ≲ 2n) are left out of
+/// claim 6: no neighbour fires there.
+const NEAR_ORTHOGONAL_COS: f64 = 0.1;
+
 /// Claim 2: non-degenerate → degenerate at n = 2, 3, 4.
 pub fn claim2(ms: &[ModelFacts]) -> Claim {
     let mut b = Builder::new();
@@ -589,7 +593,15 @@ pub fn claim5(ms: &[ModelFacts]) -> Claim {
 /// Claim 6: intercept.
 pub fn claim6(ms: &[ModelFacts]) -> Claim {
     let mut b = Builder::new();
-    let keep = |m: &ModelFacts| m.n >= 3 && m.non_degenerate() && m.directions >= 8;
+    // Nearly orthogonal directions (N ≲ 2n: the cross-polytope, cos θ_min ≈ 0) have no
+    // neighbour that fires, so the intercept is not pinned below cos θ_min there, and the
+    // relative gap divides by ~0: they are left out of every test of this claim.
+    let keep = |m: &ModelFacts| {
+        m.n >= 3
+            && m.non_degenerate()
+            && m.directions >= 8
+            && m.cos_theta_min_median >= NEAR_ORTHOGONAL_COS
+    };
     let el: Vec<&ModelFacts> = ms.iter().filter(|m| keep(m)).collect();
     let below = el
         .iter()
@@ -612,7 +624,7 @@ pub fn claim6(ms: &[ModelFacts]) -> Claim {
     b.put("per_n", Value::Array(per_n));
     share_test(
         &mut b,
-        "intercept median < cos θ_min in ≥ 75 % of non-degenerate models with n ≥ 3, D ≥ 8".into(),
+        "intercept median < cos θ_min in ≥ 75 % of non-degenerate models with n ≥ 3, D ≥ 8, cos θ_min ≥ 0.1".into(),
         "stated reason: \"from below\" must hold in most models, 3 of 4",
         below,
         el.len(),
@@ -626,7 +638,7 @@ pub fn claim6(ms: &[ModelFacts]) -> Claim {
     let top = el.iter().map(|m| m.n).max();
     let gaps: Vec<f64> = el
         .iter()
-        .filter(|m| Some(m.n) == top && m.n >= 8 && m.cos_theta_min_median >= 0.1)
+        .filter(|m| Some(m.n) == top && m.n >= 8)
         .map(|m| m.cos_theta_min_median - m.intercept_median)
         .collect();
     let lo = quantile_of(&gaps, 0.0);

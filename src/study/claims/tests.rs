@@ -185,6 +185,18 @@ fn claim6_intercept_approaches() {
     // A gap that shrinks but stays above 0.05 in 8-D: every criterion passes.
     assert_eq!(claim6(&v).verdict, Verdict::Holds);
     assert_eq!(claim6(&[]).verdict, Verdict::Untested);
+    // Regression (session 6): a cross-polytope model (θ_min = π/2, intercept 1e-8 above a
+    // cos θ_min of 1e-9) changed both the share and the trend (its relative gap is −9); it is
+    // left out, so adding it changes nothing.
+    let mut w = v.clone();
+    let mut cross = mf(8, 16, 16, 16.0 / 3.0);
+    cross.cos_theta_min_median = 1e-9;
+    cross.intercept_median = 1e-8;
+    w.push(cross);
+    let (a, b) = (claim6(&v), claim6(&w));
+    for (x, y) in a.criteria.iter().zip(&b.criteria) {
+        assert_eq!(x.measured, y.measured);
+    }
 }
 
 #[test]
