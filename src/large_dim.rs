@@ -568,9 +568,9 @@ pub fn cross_validate(rows: &mut [Row]) -> Result<()> {
             .map(|z| (z / (row.n as f64).sqrt()).clamp(-1.0, 1.0).acos());
         let side = match theta {
             Some(t) => {
-                let (t, src) = match crate::symmetric::known_theta(row.n, d) {
-                    Some(k) if k > t => (k, "known code".to_string()),
-                    _ => (t, format!("collapse fit without n = {}", row.n)),
+                let (t, src) = match crate::symmetric::above_known(row.n, d, t) {
+                    (t, "collapse fit") => (t, format!("collapse fit without n = {}", row.n)),
+                    (t, src) => (t, src.to_string()),
                 };
                 let mut side = side_of(&configuration_at_theta(
                     row.n,
@@ -963,7 +963,9 @@ pub fn markdown_section(r: &LargeDim) -> String {
              for lines Welch's bound puts the largest |cos| at z ≥ √((D − n)/(D − 1)), just \
              below 1; a random code's nearest neighbour is at z ≈ √(2 ln D)), with the collapse \
              curve's prediction from the other dimensions' codes (`collapse::leave_one_n_out`; \
-             – where the fit leaves the code out: D ≤ 2n, or θ pinned to a known code's angle):\n\n\
+             – where the fit leaves the code out, D ≤ 2n, D above the kissing number of \
+             d = n − 1 or θ pinned to a known code's angle, or where the other dimensions do \
+             not reach its α):\n\n\
              | α = D/n | n | N | z = √n cos θ_min | z predicted without this n | cos θ predicted / trained |\n\
              |---|---|---|---|---|---|\n",
         );

@@ -372,10 +372,19 @@ pub fn collapse_theta(n: usize, d: f64) -> Option<(f64, &'static str)> {
     if d.is_nan() || d <= 2.0 * n as f64 {
         return None;
     }
-    let t = crate::collapse::committed()?.theta(n, d)?;
+    Some(above_known(
+        n,
+        d,
+        crate::collapse::committed()?.theta(n, d)?,
+    ))
+}
+
+/// `θ_fit` of a collapse curve, or a known code's angle where that is larger: `(θ, "collapse
+/// fit" | "known code")` (the collapse model's rule, [`collapse_theta`]).
+pub fn above_known(n: usize, d: f64, theta_fit: f64) -> (f64, &'static str) {
     match known_theta(n, d) {
-        Some(k) if k > t => Some((k, "known code")),
-        _ => Some((t, "collapse fit")),
+        Some(k) if k > theta_fit => (k, "known code"),
+        _ => (theta_fit, "collapse fit"),
     }
 }
 
