@@ -61,10 +61,15 @@ pub struct CollapsePoint {
     pub z: f64,
 }
 
+/// θ from the collapse axis: `arccos(z/√n)` (the inverse of `z = √n cos θ`).
+pub fn theta_of_z(n: usize, z: f64) -> f64 {
+    (z / (n as f64).sqrt()).clamp(-1.0, 1.0).acos()
+}
+
 impl CollapsePoint {
     /// The point's θ_min, `arccos(z/√n)`.
     pub fn theta(&self) -> f64 {
-        (self.z / (self.n as f64).sqrt()).clamp(-1.0, 1.0).acos()
+        theta_of_z(self.n, self.z)
     }
 
     /// Whether the fit takes this point: `n ≥ 16`, `2n < D ≤ K` ([`max_directions`]), θ not
@@ -134,14 +139,12 @@ pub fn fit(points: &[CollapsePoint]) -> Option<CollapseFit> {
     if coef.iter().any(|c| !c.is_finite()) {
         return None;
     }
-    let fold = |f: fn(f64, f64) -> f64, init: f64, g: &dyn Fn(&CollapsePoint) -> f64| {
-        use_.iter().map(|p| g(p)).fold(init, f)
-    };
+    let alpha = use_.iter().map(|p| p.alpha);
     Some(CollapseFit {
         coef,
         alpha_range: (
-            fold(f64::min, f64::INFINITY, &|p| p.alpha),
-            fold(f64::max, 0.0, &|p| p.alpha),
+            alpha.clone().fold(f64::INFINITY, f64::min),
+            alpha.fold(0.0, f64::max),
         ),
         n_range: (
             use_.iter().map(|p| p.n).min()?,
@@ -173,8 +176,7 @@ impl CollapseFit {
 
     /// θ of `D` directions in `R^n`: `arccos(z(D/n, n)/√n)` (null where [`Self::z`] is).
     pub fn theta(&self, n: usize, d: f64) -> Option<f64> {
-        let z = self.z(n, d / n as f64)?;
-        Some((z / (n as f64).sqrt()).clamp(-1.0, 1.0).acos())
+        Some(theta_of_z(n, self.z(n, d / n as f64)?))
     }
 }
 
@@ -182,14 +184,21 @@ impl CollapseFit {
 /// `n` (null where that fit does not exist or does not cover the point's `α`, and for points
 /// the fit would not take).
 pub fn leave_one_n_out(points: &[CollapsePoint]) -> Vec<Option<f64>> {
+    // One fit per held-out n, shared by that n's points.
+    let mut fits: Vec<(usize, Option<CollapseFit>)> = Vec::new();
     points
         .iter()
         .map(|p| {
             if !p.usable() {
                 return None;
             }
-            let rest: Vec<CollapsePoint> = points.iter().filter(|q| q.n != p.n).copied().collect();
-            fit(&rest)?.z(p.n, p.alpha)
+            if !fits.iter().any(|f| f.0 == p.n) {
+                let rest: Vec<CollapsePoint> =
+                    points.iter().filter(|q| q.n != p.n).copied().collect();
+                fits.push((p.n, fit(&rest)));
+            }
+            let f = fits.iter().find(|f| f.0 == p.n)?.1.as_ref()?;
+            f.z(p.n, p.alpha)
         })
         .collect()
 }

@@ -562,10 +562,9 @@ pub fn cross_validate(rows: &mut [Row]) -> Result<()> {
             Some(_) => next.next().flatten(),
             None => None,
         };
+        // Null for the codes the fit leaves out (D ≤ 2n among them) and uncovered α.
         let d = row.features as f64;
-        let theta = z
-            .filter(|_| d > 2.0 * row.n as f64)
-            .map(|z| (z / (row.n as f64).sqrt()).clamp(-1.0, 1.0).acos());
+        let theta = z.map(|z| crate::collapse::theta_of_z(row.n, z));
         let side = match theta {
             Some(t) => {
                 let (t, src) = match crate::symmetric::above_known(row.n, d, t) {
