@@ -1,6 +1,6 @@
 //! L-BFGS on `Vec<f64>` with the two-loop recursion done in place: argmin's [`LBFGS`] step for
-//! step and bit for bit (below [`BLOCKED_FROM`] parameters), at a fraction of its memory
-//! traffic.
+//! step (bit for bit with [`Sums::Sequential`]), at a fraction of its memory traffic and with
+//! vectorised dot products.
 //!
 //! argmin's L-BFGS (0.11) is generic over the parameter type, so each step of its two-loop
 //! recursion allocates: per stored pair `(s_k, y_k)` it recomputes `y_kᵀs_k` and builds
@@ -12,8 +12,9 @@
 //!
 //! # Algorithm
 //!
-//! The same as argmin's, in the same floating-point operations and order, so every iterate is
-//! the same number (tested against argmin's solver) below [`BLOCKED_FROM`] parameters:
+//! The same as argmin's, in the same floating-point operations and order except for the sums of
+//! the dot products ([`Sums`]; with [`Sums::Sequential`] every iterate is argmin's number,
+//! tested against argmin's solver):
 //!
 //! ```text
 //! γ = s_kᵀy_k / y_kᵀy_k  (newest pair; 1 without one)
@@ -22,12 +23,14 @@
 //! d = −r;  x_{k+1} from argmin's line search along d;  s = x_{k+1} − x_k,  y = ∇f_{k+1} − ∇f_k
 //! ```
 //!
-//! Below [`BLOCKED_FROM`] parameters (every model of the note's sweep) the dot products are
-//! argmin's sequential sums. From there (large-N models) a sequential sum is a chain of
-//! dependent additions that neither vectorises nor splits over cores — at n = 3, N = 65 536
-//! it was half of a polish — so [`dot`] sums fixed blocks in eight interleaved partial sums,
-//! the blocks in parallel: another rounding of the same products, the same on any number of
-//! threads, so large-N iterates are deterministic but not argmin's to the last bit.
+//! argmin sums each dot product in index order: a chain of dependent additions that neither
+//! vectorises nor splits over cores. At n = 3, N = 65 536 it was half of a polish, and at
+//! n = 8, N = 1024 (9216 parameters, memory 30: 61 dot products per iteration) 22 % of the
+//! trainer's time by `perf` (the loss itself 36 %). So the trainer's solver ([`Sums::Lanes`],
+//! the default) sums in eight interleaved partial sums ([`dot`]), and from [`BLOCKED_FROM`]
+//! elements in fixed blocks of [`BLOCK`], the blocks in parallel: another rounding of the same
+//! products (its error bound is the sequential sum's or smaller), the same bits on any number
+//! of threads, so iterates are deterministic but not argmin's to the last bit.
 //!
 //! With `ρ_k` computed once when its pair is stored (the same product `y_kᵀs_k` argmin
 //! recomputes each time), `q` and `r` updated in place, and the vectors of a dropped pair
@@ -68,6 +71,16 @@ pub struct Lbfgs<L> {
     ys_last: f64,
     tol_grad: f64,
     tol_cost: f64,
+    sums: Sums,
+}
+
+/// How the solver sums its dot products (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sums {
+    /// [`dot`]: eight interleaved partial sums, fixed parallel blocks from [`BLOCKED_FROM`].
+    Lanes,
+    /// In index order, as argmin-math's `dot` for `Vec<f64>`: argmin's iterates bit for bit.
+    Sequential,
 }
 
 impl<L> Lbfgs<L> {
@@ -82,6 +95,20 @@ impl<L> Lbfgs<L> {
             ys_last: 0.0,
             tol_grad: f64::EPSILON.sqrt(),
             tol_cost: f64::EPSILON,
+            sums: Sums::Lanes,
+        }
+    }
+
+    /// Sums the dot products as `sums` says (default [`Sums::Lanes`]).
+    pub fn with_sums(mut self, sums: Sums) -> Self {
+        self.sums = sums;
+        self
+    }
+
+    fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
+        match self.sums {
+            Sums::Lanes => dot(a, b),
+            Sums::Sequential => a.iter().zip(b).map(|(x, y)| x * y).sum(),
         }
     }
 
@@ -104,12 +131,12 @@ pub const BLOCKED_FROM: usize = 1 << 16;
 /// Elements per block of a blocked reduction or update.
 pub const BLOCK: usize = 4096;
 
-/// `Σ a_i b_i`: in index order (argmin-math's `dot` for `Vec<f64>`) below [`BLOCKED_FROM`];
-/// from there, per block of [`BLOCK`] elements in eight interleaved partial sums, the blocks in
-/// parallel and their sums added in block order (the same bits on any number of threads).
+/// `Σ a_i b_i` in eight interleaved partial sums below [`BLOCKED_FROM`]; from there per block
+/// of [`BLOCK`] elements the same way, the blocks in parallel and their sums added in block
+/// order (the same bits on any number of threads).
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     if a.len() < BLOCKED_FROM {
-        return a.iter().zip(b).map(|(x, y)| x * y).sum();
+        return dot_lanes(a, b);
     }
     let parts: Vec<f64> = a
         .par_chunks(BLOCK)
@@ -195,7 +222,7 @@ where
             .take_gradient()
             .ok_or_else(|| Error::msg("L-BFGS: no gradient in the state"))?;
         let gamma = match self.y.back() {
-            Some(yk) => self.ys_last / dot(yk, yk),
+            Some(yk) => self.ys_last / self.dot(yk, yk),
             None => 1.0,
         };
         // Two-loop recursion, in place.
@@ -203,14 +230,14 @@ where
         let cur_m = self.s.len();
         let mut alpha = vec![0.0; cur_m];
         for k in (0..cur_m).rev() {
-            let a = dot(&self.s[k], &q) * self.rho[k];
+            let a = self.dot(&self.s[k], &q) * self.rho[k];
             update(&mut q, &self.y[k], |qi, yi| *qi -= yi * a);
             alpha[k] = a;
         }
         q.iter_mut().for_each(|qi| *qi *= gamma);
         let mut r = q;
         for (((sk, yk), rho), a) in self.s.iter().zip(&self.y).zip(&self.rho).zip(&alpha) {
-            let beta = dot(yk, &r) * rho;
+            let beta = self.dot(yk, &r) * rho;
             let c = a - beta;
             update(&mut r, sk, |ri, si| *ri += si * c);
         }
@@ -246,7 +273,7 @@ where
         problem.problem = line_problem.take_problem();
         problem.consume_func_counts(line_problem);
         // Drop the oldest pair beyond the memory, reusing its vectors.
-        let (mut sv, mut yv) = if state.get_iter() >= self.m as u64 {
+        let (mut sv, mut yv) = if self.s.len() >= self.m {
             self.rho.pop_front();
             (self.s.pop_front().unwrap(), self.y.pop_front().unwrap())
         } else {
@@ -260,7 +287,7 @@ where
         sv.extend(xk1.iter().zip(&param).map(|(a, b)| a - b));
         yv.clear();
         yv.extend(grad.iter().zip(&prev_grad).map(|(a, b)| a - b));
-        let ys = dot(&yv, &sv);
+        let ys = self.dot(&yv, &sv);
         self.ys_last = ys;
         self.rho.push_back(1.0 / ys);
         self.s.push_back(sv);
@@ -307,9 +334,24 @@ mod tests {
         let seq: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         let abs: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
         assert!((on(2) - seq).abs() <= len as f64 * f64::EPSILON * abs);
-        let short = &a[..1000];
-        let s2: f64 = short.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert_eq!(dot(short, &b[..1000]).to_bits(), s2.to_bits());
+        // Below the threshold: eight partial sums over the indices mod 8, added pairwise, then
+        // the tail (written out here as index arithmetic), within the sequential sum's bound.
+        for len in [1000usize, 1003, 5, 0] {
+            let (x, y) = (&a[..len], &b[..len]);
+            let body = len - len % 8;
+            let mut acc = [0.0f64; 8];
+            for i in 0..body {
+                acc[i % 8] += x[i] * y[i];
+            }
+            let tail: f64 = (body..len).map(|i| x[i] * y[i]).sum();
+            let lanes = ((acc[0] + acc[1]) + (acc[2] + acc[3]))
+                + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+                + tail;
+            assert_eq!(dot(x, y).to_bits(), lanes.to_bits(), "len {len}");
+            let seq: f64 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            let abs: f64 = x.iter().zip(y).map(|(p, q)| (p * q).abs()).sum();
+            assert!((dot(x, y) - seq).abs() <= len as f64 * f64::EPSILON * abs);
+        }
     }
 
     /// The extended Rosenbrock function in `d` dimensions (a standard L-BFGS test).
@@ -350,7 +392,8 @@ mod tests {
     #[test]
     fn same_iterates_as_argmin() {
         for (m, iters) in [(3usize, 7u64), (5, 40), (30, 200)] {
-            let ours = Executor::new(Rosenbrock, Lbfgs::new(MoreThuenteLineSearch::new(), m))
+            let solver = Lbfgs::new(MoreThuenteLineSearch::new(), m).with_sums(Sums::Sequential);
+            let ours = Executor::new(Rosenbrock, solver)
                 .configure(|c| c.param(start(12)).max_iters(iters))
                 .run()
                 .unwrap();
@@ -365,11 +408,42 @@ mod tests {
             assert!(pa.iter().zip(pb).all(|(x, y)| x.to_bits() == y.to_bits()));
             assert_eq!(a.get_func_counts(), b.get_func_counts());
         }
-        let done = Executor::new(Rosenbrock, Lbfgs::new(MoreThuenteLineSearch::new(), 7))
-            .configure(|c| c.param(start(12)).max_iters(500))
-            .run()
-            .unwrap();
-        let x = done.state.get_best_param().unwrap();
-        assert!(x.iter().all(|v| (v - 1.0).abs() < 1e-6), "{x:?}");
+        for sums in [Sums::Sequential, Sums::Lanes] {
+            let solver = Lbfgs::new(MoreThuenteLineSearch::new(), 7).with_sums(sums);
+            let done = Executor::new(Rosenbrock, solver)
+                .configure(|c| c.param(start(12)).max_iters(500))
+                .run()
+                .unwrap();
+            let x = done.state.get_best_param().unwrap();
+            assert!(x.iter().all(|v| (v - 1.0).abs() < 1e-6), "{sums:?}: {x:?}");
+        }
+    }
+
+    /// The trainer's lane sums are another rounding of argmin's: the first iterates agree with
+    /// argmin's to rounding (a few ulps of the parameters, before the trajectories part on
+    /// Rosenbrock's valley), and the same number of function evaluations.
+    #[test]
+    fn lane_sums_round_argmins_iterates() {
+        for iters in [1u64, 3, 6] {
+            let ours = Executor::new(Rosenbrock, Lbfgs::new(MoreThuenteLineSearch::new(), 5))
+                .configure(|c| c.param(start(40)).max_iters(iters))
+                .run()
+                .unwrap();
+            let theirs = Executor::new(Rosenbrock, LBFGS::new(MoreThuenteLineSearch::new(), 5))
+                .configure(|c| c.param(start(40)).max_iters(iters))
+                .run()
+                .unwrap();
+            let (pa, pb) = (
+                ours.state.get_param().unwrap(),
+                theirs.state.get_param().unwrap(),
+            );
+            let worst = pa
+                .iter()
+                .zip(pb)
+                .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-12, "iters {iters}: {worst:e}");
+            assert_eq!(ours.state.get_func_counts(), theirs.state.get_func_counts());
+        }
     }
 }

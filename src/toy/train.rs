@@ -60,7 +60,8 @@
 //! linear.)
 //!
 //! The L-BFGS polish (argmin's algorithm with the two-loop recursion in place,
-//! [`super::lbfgs::Lbfgs`], the same iterates at less memory traffic; argmin's More–Thuente line
+//! [`super::lbfgs::Lbfgs`], argmin's iterates to rounding at less memory traffic, its dot
+//! products summed in eight vectorisable lanes; argmin's More–Thuente line
 //! search with the step capped at 1e4, memory [`LBFGS_MEMORY`], [`LBFGS_MEMORY_LARGE`] above
 //! [`LARGE_MEMORY_FROM`] parameters) runs on the parameters `(W, β)` with `b = −β²`, which keeps `b ≤ 0` without
 //! bounds (`β` starts at `√max(−b, 1e-8)`, never exactly 0, so a bias at 0 can still move).
@@ -1126,8 +1127,10 @@ mod tests {
         (res.state.get_best_param().unwrap().clone(), passes)
     }
 
-    /// The polish's in-place L-BFGS takes argmin's iterates on the toy loss, bit for bit (the
-    /// swap changes the cost, never the result), through lists that die at every step.
+    /// The polish's in-place L-BFGS with argmin's sequential sums takes argmin's iterates on the
+    /// toy loss, bit for bit (the in-place two-loop changes the cost, never the result), through
+    /// lists that die at every step; the trainer's lane sums ([`super::super::lbfgs::Sums`])
+    /// are another rounding of the same products.
     #[test]
     fn polish_solver_takes_argmins_iterates() {
         let start = spread_start(5, 300, 1, &mut ChaCha8Rng::seed_from_u64(12));
@@ -1138,7 +1141,8 @@ mod tests {
             .unwrap();
         let solver = Lbfgs::new(ls, LBFGS_MEMORY)
             .with_tolerance_grad(1e-12)
-            .with_tolerance_cost(1e-16);
+            .with_tolerance_cost(1e-16)
+            .with_sums(super::super::lbfgs::Sums::Sequential);
         let res = Executor::new(Problem::new(5, 300, &Loss::L2), solver)
             .configure(|s| s.param(x).max_iters(150))
             .run()
