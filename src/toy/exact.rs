@@ -97,7 +97,12 @@ pub fn uses_list(n: usize, features: usize) -> bool {
 pub const GRAM_MAX_DIM: usize = 32;
 
 /// From this many features on (and `n ≤ 8`) [`eval`] runs on a Verlet neighbour list.
-pub const NEIGHBOUR_MIN_FEATURES: usize = 512;
+///
+/// 256 (it was 512): with the list from N = 256 on, `superpose train --dim 4 --features 512`
+/// took 3.04 s wall / 5.34 s CPU against 4.47 s / 7.83 s with it from 512 (the dense loop was
+/// 32 % of that run by `perf`), and `--dim 8` 8.00 s against 8.76 s, the same models; from
+/// 128 or 64 on, 3.4–3.5 s and 8.1–8.2 s (one run each, idle 2-core box).
+pub const NEIGHBOUR_MIN_FEATURES: usize = 256;
 /// From this many features on (and `8 < n ≤` [`GRAM_MAX_DIM`]) [`eval`] runs on a neighbour
 /// list built from blocked Gram products ([`super::neighbours::Builder::Gram`]).
 pub const GRAM_MIN_FEATURES: usize = 256;
