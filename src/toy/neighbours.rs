@@ -812,30 +812,40 @@ impl NeighbourList {
         }
         let mut cursor = offsets.clone();
         let mut idx = vec![0u32; offsets[nf]];
-        for &(i, j, _) in &pairs {
-            idx[cursor[i as usize]] = j;
-            cursor[i as usize] += 1;
-            idx[cursor[j as usize]] = i;
-            cursor[j as usize] += 1;
-        }
-        // Pairs in lexicographic order (the filter's) give sorted rows already.
-        for i in 0..nf {
-            let row = &mut idx[offsets[i]..offsets[i + 1]];
-            if !row.windows(2).all(|p| p[0] <= p[1]) {
-                row.sort_unstable();
-            }
-        }
-        // The entry of (j, i) for every entry (i, j).
         let mut mirror = vec![0u32; idx.len()];
-        for i in 0..nf {
-            for e in offsets[i]..offsets[i + 1] {
-                let j = idx[e] as usize;
-                if j > i {
-                    let row = &idx[offsets[j]..offsets[j + 1]];
-                    let p =
-                        offsets[j] + row.binary_search(&(i as u32)).expect("rows are symmetric");
-                    mirror[e] = p as u32;
-                    mirror[p] = e as u32;
+        // Pairs `i < j` in lexicographic order (every builder's, after its sort) fill each row
+        // in increasing order: row `r` gets its `j < r` from the pairs `(j, r)`, in the order of
+        // `j`, before its own pairs `(r, j)`. Then an entry's mirror is where its pair's other
+        // half went, and no row needs sorting or searching.
+        let ordered = pairs.iter().all(|p| p.0 < p.1)
+            && pairs
+                .windows(2)
+                .all(|p| (p[0].0, p[0].1) < (p[1].0, p[1].1));
+        for &(i, j, _) in &pairs {
+            let (e, f) = (cursor[i as usize], cursor[j as usize]);
+            idx[e] = j;
+            idx[f] = i;
+            cursor[i as usize] += 1;
+            cursor[j as usize] += 1;
+            mirror[e] = f as u32;
+            mirror[f] = e as u32;
+        }
+        if !ordered {
+            // Sorting the rows moves entries: then the entry of (j, i) for every entry (i, j)
+            // by binary search.
+            for i in 0..nf {
+                idx[offsets[i]..offsets[i + 1]].sort_unstable();
+            }
+            for i in 0..nf {
+                for e in offsets[i]..offsets[i + 1] {
+                    let j = idx[e] as usize;
+                    if j > i {
+                        let row = &idx[offsets[j]..offsets[j + 1]];
+                        let p = offsets[j]
+                            + row.binary_search(&(i as u32)).expect("rows are symmetric");
+                        mirror[e] = p as u32;
+                        mirror[p] = e as u32;
+                    }
                 }
             }
         }
@@ -1669,6 +1679,33 @@ mod tests {
                         "{i}–{j} within the margin"
                     );
                 }
+            }
+        }
+    }
+
+    /// `from_pairs` takes its mirrors from the fill order when the pairs come in lexicographic
+    /// order (every builder's): the same list as sorting the rows and searching the mirrors,
+    /// which it does for pairs in any other order (changes the cost, never the result).
+    #[test]
+    fn ordered_pairs_give_the_searched_list() {
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        for (n, nf) in [(2usize, 300usize), (3, 500), (8, 200)] {
+            let m = train::spread_start_below(n, nf, 2, 1.2, &mut rng);
+            for builder in [Builder::Gram, Builder::Tree] {
+                let fast = build(&m, 0.3, builder);
+                // The same pairs, newest first (so the rows fill in decreasing order).
+                let mut pairs: Vec<Pair> = (0..nf)
+                    .flat_map(|i| fast.row(i).iter().map(move |&j| (i as u32, j, 0.0)))
+                    .filter(|p| p.0 < p.1)
+                    .collect();
+                pairs.reverse();
+                let (amp, a_max, _) = threshold(n, m.w.as_slice(), 0.3);
+                let (w, b) = (m.w.as_slice(), m.b.as_slice());
+                let slow = NeighbourList::from_pairs(n, w, b, &amp, a_max, 0.3, builder, pairs);
+                assert_eq!(fast.offsets, slow.offsets, "n = {n}");
+                assert_eq!(fast.idx, slow.idx, "n = {n}");
+                assert_eq!(fast.mirror, slow.mirror, "n = {n}");
+                check_structure(&fast, &m);
             }
         }
     }
