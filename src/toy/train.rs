@@ -49,15 +49,20 @@
 //!
 //! Every start gets a screening polish of `screen_iters` L-BFGS iterations; then all of them
 //! race ([`race`]): rounds of [`RACE_ROUND`] more iterations each, up to `lbfgs_iters`, where a
-//! start is dropped once its gain, extrapolated from its last round over its remaining budget,
-//! stays below the leader's. The lowest exact loss wins; its name is the row's `start`. The
-//! starts' screening polishes and each race round's polishes are independent and run in
-//! parallel (rayon); the race applies its drop rule after the whole round, so the result does
-//! not depend on the number of threads. (A drop rule that extrapolates the gain geometrically
-//! from the last rounds' ratio instead of linearly was tried on the rounds of the note's
-//! N = 512, 1024 models: it saves 35–45 % of the rounds, but drops the final winner at n = 4,
-//! N = 512 and n = 6, N = 1024, whose gains jump after a slow stretch — so the rule stays
-//! linear.)
+//! start is dropped once its gain, extrapolated from its last two rounds over its remaining
+//! budget (geometrically, doubled: [`hopeless`]), stays below the leader's. The lowest exact
+//! loss wins; its name is the row's `start`. The starts' screening polishes and each race
+//! round's polishes are independent and run in parallel (rayon); the race applies its drop
+//! rule after the whole round, so the result does not depend on the number of threads.
+//!
+//! The rule was chosen on a replay of every runner's gain per round with drops switched off
+//! (the note's 45-model sweep; `benches/README.md`, session 7). Against that no-drop race the
+//! earlier linear rule (`gain + delta · rounds_left < best`) spent 60 % of the work and ended
+//! up to 7e-4 below its best (n = 8, N = 256); the geometric rule with factor 2 spends 34 %
+//! and ends up to 1e-3 below (0.9e-3 at n = 4, N = 256 and 512, 1e-3 at n = 6, N = 512), and
+//! keeps the 3-D N = 1024 winner that creeps past the others after ~8000 iterations (factor 1
+//! loses it, 3.5e-3). Below ~1e-3 the winners are a lottery among local minima: every subset
+//! of the seven intercepts, and every change of rounding, moves them by as much.
 //!
 //! The L-BFGS polish (argmin's algorithm with the two-loop recursion in place,
 //! [`super::lbfgs::Lbfgs`], argmin's iterates to rounding at less memory traffic, its dot
@@ -129,6 +134,8 @@ pub const SPREAD_FACTORS: [f64; 7] = [0.95, 1.0, 1.1, 1.15, 1.2, 1.3, 1.45];
 pub const RACE_ROUND: u64 = 300;
 /// Rounds a finalist runs before the race may drop it.
 pub const RACE_MIN_ROUNDS: u64 = 1;
+/// The factor on a runner's extrapolated gain in the race's drop rule ([`hopeless`]).
+pub const RACE_SAFETY: f64 = 2.0;
 /// Intercept factors of the `code#k` starts (as [`SPREAD_FACTORS`]; the best of these ended
 /// best on the codes' subsets, `examples/lattice_start.rs`).
 pub const CODE_FACTORS: [f64; 3] = [1.0, 1.1, 1.3];
@@ -715,11 +722,30 @@ impl Screen {
     }
 }
 
-/// The race's drop rule: a runner at gain `gain` that gained `delta` in its last round cannot
-/// catch the leader's `best` in `rounds_left` more rounds if `gain + delta · rounds_left < best`
-/// (the gain of a polish grows ever more slowly, so the linear extrapolation is optimistic).
-fn hopeless(gain: f64, delta: f64, rounds_left: u64, best: f64) -> bool {
-    gain + delta * (rounds_left as f64) < best
+/// The race's drop rule: a runner at gain `gain` that gained `delta` in its last round and
+/// `before` in the round before cannot catch the leader's `best` in `rounds_left` more rounds
+/// if `gain + RACE_SAFETY · Δ < best`, where `Δ` extrapolates its gains geometrically: with
+/// `ρ = delta/before` (clamped to `[0, 1]`; 1 when `before ≤ 0` or unknown, `None`),
+///
+/// ```text
+/// Δ = delta · (ρ + ρ² + … + ρ^R),   R = rounds_left
+/// ```
+///
+/// (`delta · R` at `ρ = 1`, the linear extrapolation). A polish's gain per round falls
+/// roughly geometrically, so `Δ` estimates what is left; [`RACE_SAFETY`] covers the runners
+/// whose gains pick up again after a slow stretch.
+fn hopeless(gain: f64, delta: f64, before: Option<f64>, rounds_left: u64, best: f64) -> bool {
+    let r = rounds_left as f64;
+    let rho = match before {
+        Some(b) if b > 0.0 && delta >= 0.0 => (delta / b).min(1.0),
+        _ => 1.0,
+    };
+    let left = if rho < 1.0 {
+        delta * rho * (1.0 - rho.powf(r)) / (1.0 - rho)
+    } else {
+        delta * r
+    };
+    gain + RACE_SAFETY * left < best
 }
 
 /// A finalist of [`race`].
@@ -734,6 +760,8 @@ struct Runner {
     done: u64,
     /// Dropped by the race (it cannot catch up within its budget).
     dropped: bool,
+    /// Its gain in its last round (for the drop rule).
+    last_delta: Option<f64>,
 }
 
 /// The final polish of the finalists `(model, loss, name, lifted, converged, last change)`, up
@@ -742,10 +770,10 @@ struct Runner {
 /// Each round polishes every runner that is neither converged nor dropped by one round; a
 /// round of [`polish`] goes on from where the last one stopped (every chunk is a fresh L-BFGS
 /// run from the best point so far; only `β` is re-floored at `√1e-8`), so a runner that is
-/// never dropped gets the whole budget, as before the race. After a round, a runner whose gain, extrapolated linearly
-/// from its last round over its remaining budget, `(l0 − L) + ΔG·R`, is still below the best
-/// runner's gain now is dropped, provided it has had [`RACE_MIN_ROUNDS`] rounds: the gain of a
-/// polish grows ever more slowly, so it could not have caught up. Losers of an even race stop
+/// never dropped gets the whole budget, as before the race. After a round, a runner whose
+/// gain, extrapolated from its last two rounds over its remaining budget ([`hopeless`]), is
+/// still below the best runner's gain now is dropped, provided it has had [`RACE_MIN_ROUNDS`]
+/// rounds. Losers of an even race stop
 /// early; the cost of the final polish falls from the sum of the runners' budgets to about the
 /// winner's. The rounds of the runners run in parallel (rayon), the drop rule after the whole
 /// round, so the race does not depend on the number of threads. After each round
@@ -767,6 +795,7 @@ fn race(
             change,
             done: 0,
             dropped: false,
+            last_delta: None,
         })
         .collect();
     let l0 = loss.l0();
@@ -813,7 +842,8 @@ fn race(
                 continue;
             }
             let rounds_left = budget.saturating_sub(r.done).div_ceil(RACE_ROUND);
-            r.dropped = hopeless((l0 - r.loss) * features, delta, rounds_left, best);
+            let before = r.last_delta.replace(delta);
+            r.dropped = hopeless((l0 - r.loss) * features, delta, before, rounds_left, best);
         }
         round += 1;
         let alive = runners
@@ -1189,10 +1219,24 @@ mod tests {
 
     #[test]
     fn race_drops_only_who_cannot_catch_up() {
-        assert!(hopeless(1.0, 0.01, 10, 1.2));
-        assert!(!hopeless(1.0, 0.03, 10, 1.2));
+        // Without a ratio (or a growing gain) the extrapolation is linear, doubled:
+        // 1 + 2·0.009·10 = 1.18 < 1.2, 1 + 2·0.011·10 = 1.22.
+        assert!(hopeless(1.0, 0.009, None, 10, 1.2));
+        assert!(!hopeless(1.0, 0.011, None, 10, 1.2));
+        assert!(!hopeless(1.0, 0.011, Some(0.01), 10, 1.2));
+        assert!(!hopeless(1.0, 0.011, Some(-0.5), 10, 1.2));
+        // Halving gains: Δ = 0.1·(1/2 + 1/4 + …) < 0.1, twice that is 0.2: 1 + 0.2 ≥ 1.2 only
+        // in the limit; with 10 rounds Δ = 0.1·(1 − 2^−10), just below.
+        assert!(hopeless(1.0, 0.1, Some(0.2), 10, 1.2));
+        assert!(!hopeless(1.0, 0.1, Some(0.2), 10, 1.19));
+        // The closed form is the sum it stands for.
+        let (g, d, b, r) = (1.0, 0.05, 0.08, 7u64);
+        let rho: f64 = d / b;
+        let sum: f64 = (1..=r).map(|j| d * rho.powi(j as i32)).sum();
+        assert!(hopeless(g, d, Some(b), r, g + RACE_SAFETY * sum + 1e-12));
+        assert!(!hopeless(g, d, Some(b), r, g + RACE_SAFETY * sum - 1e-12));
         // Without rounds left nothing can be gained.
-        assert!(hopeless(1.0, 5.0, 0, 1.2) && !hopeless(1.2, 0.0, 0, 1.2));
+        assert!(hopeless(1.0, 5.0, None, 0, 1.2) && !hopeless(1.2, 0.0, None, 0, 1.2));
     }
 
     /// The race ends with the same winner as polishing every finalist for the whole budget
