@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use superpose::toy::{exact, large, train, Loss, Model};
+use superpose::toy::{exact, large, train, Loss};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,15 +28,8 @@ fn main() {
     let t0 = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(train::mix_seed(0, &[n as u64, nf as u64, 0]));
     let units = large::directions(n, nf, &mut rng);
-    let mut t = large::nearest_angles(n, &units);
-    let mid = t.len() / 2;
-    let theta = *t.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
-    let c = (factor * theta).min(std::f64::consts::FRAC_PI_2).cos();
-    let k = (1.0 + c / 2.0) / (1.0 - c);
-    let mut model = Model {
-        w: nalgebra::DMatrix::from_iterator(n, nf, units.iter().map(|u| u * k.sqrt())),
-        b: nalgebra::DVector::from_element(nf, -k * c),
-    };
+    let mut model = large::start_at(n, &units, factor);
+    drop(units);
     let loss = Loss::L2;
     let gain = |l: f64| (loss.l0() - l) * nf as f64;
     let l = exact::loss(&model, &loss);

@@ -194,13 +194,16 @@ pub fn nearest_angles(n: usize, units: &[f64]) -> Vec<f64> {
 
 /// The structured start of the module docs at `N = units.len()/n`.
 pub fn start(n: usize, units: &[f64]) -> Model {
+    start_at(n, units, INTERCEPT_ANGLE)
+}
+
+/// [`start`] with the intercept `cos(factor · θ̃)` instead of [`INTERCEPT_ANGLE`]` · θ̃`.
+pub fn start_at(n: usize, units: &[f64], factor: f64) -> Model {
     let nf = units.len() / n;
     let mut t = nearest_angles(n, units);
     let mid = t.len() / 2;
     let theta = *t.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
-    let c = (INTERCEPT_ANGLE * theta)
-        .min(std::f64::consts::FRAC_PI_2)
-        .cos();
+    let c = (factor * theta).min(std::f64::consts::FRAC_PI_2).cos();
     let k = (1.0 + c / 2.0) / (1.0 - c);
     let w = DMatrix::from_iterator(n, nf, units.iter().map(|u| u * k.sqrt()));
     Model {
