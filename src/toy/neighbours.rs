@@ -810,17 +810,23 @@ impl NeighbourList {
         for i in 0..nf {
             offsets[i + 1] += offsets[i];
         }
-        let mut cursor = offsets.clone();
-        let mut idx = vec![0u32; offsets[nf]];
-        let mut mirror = vec![0u32; idx.len()];
-        // Pairs `i < j` in lexicographic order (every builder's, after its sort) fill each row
-        // in increasing order: row `r` gets its `j < r` from the pairs `(j, r)`, in the order of
-        // `j`, before its own pairs `(r, j)`. Then an entry's mirror is where its pair's other
-        // half went, and no row needs sorting or searching.
+        // Pairs `i < j` in lexicographic order (every builder's, after its sort; any other
+        // input is put so) fill each row in increasing order: row `r` gets its `j < r` from the
+        // pairs `(j, r)`, in the order of `j`, before its own pairs `(r, j)`. So an entry's
+        // mirror is where its pair's other half went, and no row needs sorting or searching.
         let ordered = pairs.iter().all(|p| p.0 < p.1)
             && pairs
                 .windows(2)
                 .all(|p| (p[0].0, p[0].1) < (p[1].0, p[1].1));
+        if !ordered {
+            for p in pairs.iter_mut().filter(|p| p.0 > p.1) {
+                (p.0, p.1) = (p.1, p.0);
+            }
+            pairs.sort_unstable_by_key(|p| (p.0, p.1));
+        }
+        let mut cursor = offsets.clone();
+        let mut idx = vec![0u32; offsets[nf]];
+        let mut mirror = vec![0u32; idx.len()];
         for &(i, j, _) in &pairs {
             let (e, f) = (cursor[i as usize], cursor[j as usize]);
             idx[e] = j;
@@ -829,25 +835,6 @@ impl NeighbourList {
             cursor[j as usize] += 1;
             mirror[e] = f as u32;
             mirror[f] = e as u32;
-        }
-        if !ordered {
-            // Sorting the rows moves entries: then the entry of (j, i) for every entry (i, j)
-            // by binary search.
-            for i in 0..nf {
-                idx[offsets[i]..offsets[i + 1]].sort_unstable();
-            }
-            for i in 0..nf {
-                for e in offsets[i]..offsets[i + 1] {
-                    let j = idx[e] as usize;
-                    if j > i {
-                        let row = &idx[offsets[j]..offsets[j + 1]];
-                        let p = offsets[j]
-                            + row.binary_search(&(i as u32)).expect("rows are symmetric");
-                        mirror[e] = p as u32;
-                        mirror[p] = e as u32;
-                    }
-                }
-            }
         }
         let gaps = pairs.drain(..).map(|e| e.2).collect();
         NeighbourList {
@@ -1683,9 +1670,10 @@ mod tests {
         }
     }
 
-    /// `from_pairs` takes its mirrors from the fill order when the pairs come in lexicographic
-    /// order (every builder's): the same list as sorting the rows and searching the mirrors,
-    /// which it does for pairs in any other order (changes the cost, never the result).
+    /// `from_pairs` takes its mirrors from the fill order of pairs in lexicographic order (every
+    /// builder's, and any other input after a sort): the same rows for pairs in any order, and
+    /// the mirrors a binary search of the sorted rows finds (the construction before the fill
+    /// order; changes the cost, never the result).
     #[test]
     fn ordered_pairs_give_the_searched_list() {
         let mut rng = ChaCha8Rng::seed_from_u64(21);
@@ -1705,6 +1693,18 @@ mod tests {
                 assert_eq!(fast.offsets, slow.offsets, "n = {n}");
                 assert_eq!(fast.idx, slow.idx, "n = {n}");
                 assert_eq!(fast.mirror, slow.mirror, "n = {n}");
+                let off = &fast.offsets;
+                for i in 0..nf {
+                    assert!(
+                        fast.row(i).windows(2).all(|p| p[0] < p[1]),
+                        "row {i} sorted"
+                    );
+                    for e in off[i]..off[i + 1] {
+                        let j = fast.idx[e] as usize;
+                        let p = off[j] + fast.row(j).binary_search(&(i as u32)).unwrap();
+                        assert_eq!(fast.mirror[e] as usize, p, "n = {n}, {i}–{j}");
+                    }
+                }
                 check_structure(&fast, &m);
             }
         }
