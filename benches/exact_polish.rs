@@ -28,7 +28,13 @@ fn load() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// One case, on a worker of the pool as `toy::large` polishes (the lists and counters are the
+/// worker's thread-locals).
 fn case(label: &str, model: &Model, iters: u64) {
+    rayon::scope(|_| case_here(label, model, iters));
+}
+
+fn case_here(label: &str, model: &Model, iters: u64) {
     neighbours::clear_cache();
     let (e0, p0, r0, o0) = (
         neighbours::evaluations(),

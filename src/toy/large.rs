@@ -22,14 +22,22 @@
 //! * **polish**: [`super::train::polish`] in chunks of [`super::train::POLISH_CHUNK`] L-BFGS
 //!   iterations, reporting each chunk as an [`Event::Start`] (`lbfgs <done>/<max>`), until a
 //!   chunk raises the gain `(l0 − L)·N` by less than [`GAIN_REL`] relative, L-BFGS stops by
-//!   itself, or the budget `lbfgs_iters` is spent.
+//!   itself, the budget `lbfgs_iters` is spent, or the gain cannot reach the lift's within
+//!   the budget ([`polish_start`]). The default budget is [`default_iters`]: `⌊2^27/N⌋`
+//!   iterations (2048 at N = 65 536, 128 at N = 2^20), the same work per feature at every
+//!   size.
 //!
-//! * **lift** (L2): the model of [`LARGE_FROM`] features found by the multi-start trainer
-//!   ([`super::train`], with its chain), each feature copied `m = ⌊N/N_s⌋` times as
-//!   `(W/√m, b/m)` ([`super::train::lift`]): by the identity of SPEC §4 it has exactly the
-//!   smaller model's gain, so the lattice start must beat it for the non-degenerate model to be
-//!   the better one. The lower of the two losses is the result (`start` says which; the
-//!   lattice's loss is `loss_unlifted`), so the gain is never below the smaller model's.
+//! * **lift** (L2): the model of [`LIFT_FROM`] = 1024 features found by the multi-start
+//!   trainer ([`super::train`], with its chain, at its default budget: the model `train
+//!   --features 1024` gives), each feature copied `m = ⌊N/N_s⌋` times as `(W/√m, b/m)`
+//!   ([`super::train::lift`]): by the identity of SPEC §4 it has exactly the smaller model's
+//!   gain, so the lattice start must beat it for the non-degenerate model to be the better
+//!   one. The lower of the two losses is the result (`start` says which; the lattice's loss
+//!   is `loss_unlifted`), so the gain is never below the 1024-feature model's. (A candidate of
+//!   [`LARGE_FROM`] = 4096 features, as before, cost 30 s of a 3-D and 98 s of a 4-D run at
+//!   N = 65 536 on 2 cores, for a 3-D model that was itself the lift of the 1024-feature one
+//!   at the default budget — gain 6.6014 against 6.6017 — and a 4-D lift of gain 60.2
+//!   against the repulsion start's 145; `benches/README.md`.)
 //!
 //! No chain at the target size, no random restarts: there one exact evaluation is the cost unit
 //! and the structured start is the only one that scales. Everything is seeded from
@@ -68,6 +76,31 @@ pub const REPULSION_STEPS: usize = 40;
 pub const REPULSION_RANGE: f64 = 2.5;
 /// The start's intercept is `cos` of this times the median nearest-neighbour angle.
 pub const INTERCEPT_ANGLE: f64 = 1.1;
+
+/// The size of the degenerate candidate: the multi-start trainer's model of this many
+/// features, lifted (module docs).
+pub const LIFT_FROM: usize = 1024;
+/// The default L-BFGS budget at large `N` is this many feature-iterations: `⌊LARGE_WORK/N⌋`
+/// iterations ([`default_iters`]).
+pub const LARGE_WORK: u64 = 1 << 27;
+
+/// The default L-BFGS budget of a large-`N` polish: `⌊`[`LARGE_WORK`]`/N⌋`, at most the
+/// multi-start trainer's [`super::DEFAULT_LBFGS_ITERS`] (2048 iterations at N = 65 536, 128 at
+/// N = 2^20).
+pub fn default_iters(features: usize) -> u64 {
+    (LARGE_WORK / features.max(1) as u64).clamp(1, super::DEFAULT_LBFGS_ITERS)
+}
+
+/// The settings of the degenerate candidate: `s` with the multi-start trainer's default final
+/// polish ([`super::DEFAULT_LBFGS_ITERS`]), so that the candidate is the model `train
+/// --features` [`LIFT_FROM`] gives with the other settings as given (and a sweep's own row of
+/// that size, shared through its [`ChainCache`]).
+pub fn lift_settings(s: &ExactSettings) -> ExactSettings {
+    ExactSettings {
+        lbfgs_iters: super::DEFAULT_LBFGS_ITERS,
+        ..*s
+    }
+}
 
 /// Whether `(n, N)` on the exact loss trains here.
 pub fn applies(n: usize, features: usize) -> bool {
@@ -236,13 +269,19 @@ pub fn train_large(
 ) -> Result<ExactResult> {
     check_size(n, features)?;
     let lbfgs_iters = s.lbfgs_iters;
-    // The degenerate candidate (L2 only): the multi-start trainer's model at LARGE_FROM
+    // The degenerate candidate (L2 only): the multi-start trainer's model at LIFT_FROM
     // features, lifted; its loss by the identity, not by an evaluation (each feature has
     // m − 1 copies at cos = 1, so a neighbour list of the lift holds m·K entries per row: at
     // N = 2^20 in 3-D that ran out of 24 GiB).
     let small = match loss {
         Loss::L2 => Some(train::train_exact_cached(
-            n, LARGE_FROM, seed, loss, s, observer, cache,
+            n,
+            LIFT_FROM,
+            seed,
+            loss,
+            &lift_settings(s),
+            observer,
+            cache,
         )?),
         _ => None,
     };
@@ -260,44 +299,18 @@ pub fn train_large(
             steps: REPULSION_STEPS,
         })
     });
-    let mut model = start(n, &units);
+    let model = start(n, &units);
     drop(units);
     let name = if n <= 3 { "lattice" } else { "repulsion" };
-    let mut cur = super::exact::loss(&model, loss);
-    observer.event(&Event::Start {
-        n,
-        features,
-        start: name.into(),
-        loss: cur,
-    });
-    let (mut done, mut converged, mut last_change) = (0, false, f64::INFINITY);
-    while done < lbfgs_iters {
-        let iters = POLISH_CHUNK.min(lbfgs_iters - done);
-        let (m, l, conv, polish_change) = train::polish(&model, loss, iters)?;
-        // polish reports a zero change when L-BFGS stopped by itself (a stationary point).
-        let stopped = conv && polish_change == 0.0;
-        done += iters;
-        // Relative to the gain (l0 − L)·N, not to L ≈ l0: at large N the loss sits within
-        // ~1/N of l0 and a change relative to L says nothing about the gain.
-        let change = (cur - l) / (loss.l0() - l).abs().max(1e-300);
-        if l <= cur {
-            model = m;
-        }
-        last_change = change.max(0.0);
-        cur = cur.min(l);
-        observer.event(&Event::Start {
-            n,
-            features,
-            start: format!("lbfgs {done}/{lbfgs_iters}"),
-            loss: cur,
-        });
-        // polish stopped by itself (converged) before its budget, or the chunk's gain change
-        // was below GAIN_REL.
-        if stopped || change < GAIN_REL {
-            converged = true;
-            break;
-        }
-    }
+    let lift_gain = (loss.l0() - lift_loss) * features as f64;
+    // On a worker of rayon's pool (moved there when called from outside it, as `train` is):
+    // each parallel loop of an evaluation or of L-BFGS's sums then starts from a worker
+    // instead of injecting a job and blocking the calling thread on a lock each time (at
+    // n = 3, N = 65 536 600 iterations took 11.3 s instead of ~20 s), and the thread-local
+    // neighbour lists stay with the one worker from chunk to chunk. Where it runs changes the
+    // cost, never the result (everything parallel is summed in fixed blocks).
+    let (model, cur, converged, last_change) =
+        rayon::scope(|_| polish_start(model, loss, lbfgs_iters, lift_gain, name, observer))?;
     observer.event(&Event::Size {
         n,
         features,
@@ -324,6 +337,77 @@ pub fn train_large(
     })
 }
 
+/// The polish of [`train_large`]: chunks of [`POLISH_CHUNK`] L-BFGS iterations from `model`,
+/// each reported, until the budget `lbfgs_iters` is spent, L-BFGS stops by itself or a chunk
+/// raises the gain by less than [`GAIN_REL`] (converged), or the gain cannot reach
+/// `lift_gain`, the degenerate candidate's, within the budget: the race's drop rule
+/// (`train::hopeless`) with the last chunk's gain extrapolated linearly, ×2 (then it is not
+/// converged). Linearly, not geometrically as in the race: the 3-D lattice creeps, its gain
+/// per chunk falling fast in the first chunks and then staying nearly constant for 10^5
+/// iterations (`benches/README.md`, `examples/long_polish.rs`), so the ratio of two early
+/// chunks would drop a lattice that a long budget lets win. Returns the model, its loss, whether it converged and the last chunk's
+/// relative gain change.
+fn polish_start(
+    mut model: Model,
+    loss: &Loss,
+    lbfgs_iters: u64,
+    lift_gain: f64,
+    name: &str,
+    observer: &dyn Observer,
+) -> Result<(Model, f64, bool, f64)> {
+    let (n, features) = (model.n(), model.features());
+    let gain = |l: f64| (loss.l0() - l) * features as f64;
+    let mut cur = super::exact::loss(&model, loss);
+    observer.event(&Event::Start {
+        n,
+        features,
+        start: name.into(),
+        loss: cur,
+    });
+    let (mut done, mut last_change) = (0, f64::INFINITY);
+    while done < lbfgs_iters {
+        let iters = POLISH_CHUNK.min(lbfgs_iters - done);
+        let (m, l, conv, polish_change) = train::polish(&model, loss, iters)?;
+        // polish reports a zero change when L-BFGS stopped by itself (a stationary point).
+        let stopped = conv && polish_change == 0.0;
+        done += iters;
+        // Relative to the gain (l0 − L)·N, not to L ≈ l0: at large N the loss sits within
+        // ~1/N of l0 and a change relative to L says nothing about the gain.
+        let change = (cur - l) / (loss.l0() - l).abs().max(1e-300);
+        let delta = gain(cur.min(l)) - gain(cur);
+        if l <= cur {
+            model = m;
+        }
+        last_change = change.max(0.0);
+        cur = cur.min(l);
+        observer.event(&Event::Start {
+            n,
+            features,
+            start: format!("lbfgs {done}/{lbfgs_iters}"),
+            loss: cur,
+        });
+        // polish stopped by itself (converged) before its budget, or the chunk's gain change
+        // was below GAIN_REL.
+        if stopped || change < GAIN_REL {
+            return Ok((model, cur, true, last_change));
+        }
+        let rounds_left = (lbfgs_iters - done).div_ceil(POLISH_CHUNK);
+        if train::hopeless(gain(cur), delta, None, rounds_left, lift_gain) {
+            observer.event(&Event::Start {
+                n,
+                features,
+                start: format!(
+                    "{name} stopped after {done} iterations: it cannot reach the lift's gain \
+                     {lift_gain:.4} within the budget"
+                ),
+                loss: cur,
+            });
+            break;
+        }
+    }
+    Ok((model, cur, false, last_change))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +424,25 @@ mod tests {
             let want = lift_loss(Loss::L2.l0(), ls, 40, nf);
             assert!((big - want).abs() < 1e-13, "{big} vs {want}");
         }
+    }
+
+    /// The default budget is `⌊2^27/N⌋` iterations at large N, the multi-start trainer's
+    /// 12 000 below, and `TrainConfig` takes it.
+    #[test]
+    fn default_budget_is_work_per_feature() {
+        assert_eq!(default_iters(65536), 2048);
+        assert_eq!(default_iters(1 << 20), 128);
+        assert_eq!(default_iters(16384), 8192);
+        assert_eq!(default_iters(5000), super::super::DEFAULT_LBFGS_ITERS);
+        use super::super::TrainConfig;
+        assert_eq!(TrainConfig::new(3, 65536).lbfgs_iters, 2048);
+        assert_eq!(TrainConfig::new(4, 4096).lbfgs_iters, 12000);
+        assert_eq!(TrainConfig::new(2, 8192).lbfgs_iters, 12000);
+        assert_eq!(TrainConfig::new(9, 8192).lbfgs_iters, 12000);
+        // The candidate is trained at the multi-start trainer's default budget.
+        let s = TrainConfig::new(3, 65536).exact_settings();
+        assert_eq!(lift_settings(&s).lbfgs_iters, 12000);
+        assert_eq!(lift_settings(&s).restarts, s.restarts);
     }
 
     #[test]
@@ -425,6 +528,47 @@ mod tests {
         assert!(r.loss < l0 && r.loss > 0.0, "{} vs {l0}", r.loss);
         // The lattice's own loss is kept beside the winner, which is never worse than it.
         assert!(r.loss <= r.loss_unlifted && r.loss_unlifted < l0);
+    }
+
+    /// The 3-D lattice stops when it cannot reach the lift's gain within its budget, and the
+    /// full budget confirms it would not have: polished to the end from the same start, it
+    /// stays below the lift.
+    #[test]
+    fn hopeless_lattice_stops_early() {
+        struct Chunks(std::sync::Mutex<Vec<String>>);
+        impl Observer for Chunks {
+            fn event(&self, e: &Event) {
+                if let Event::Start { start, .. } = e {
+                    self.0.lock().unwrap().push(start.clone());
+                }
+            }
+        }
+        let (n, nf, budget) = (3, 5000, 1500);
+        let s = ExactSettings {
+            restarts: 0,
+            adam_steps: 0,
+            adam_lr: 0.03,
+            screen_iters: 20,
+            lbfgs_iters: budget,
+            chain: false,
+        };
+        let seen = Chunks(Default::default());
+        let r = train_large(n, nf, 0, &Loss::L2, &s, &seen, None).unwrap();
+        let seen = seen.0.into_inner().unwrap();
+        let chunks = seen.iter().filter(|s| s.starts_with("lbfgs ")).count() as u64;
+        assert_eq!(r.start, "lift", "{seen:?}");
+        assert!(
+            chunks < budget / POLISH_CHUNK && seen.iter().any(|s| s.contains("cannot reach")),
+            "{seen:?}"
+        );
+        let units = directions(
+            n,
+            nf,
+            &mut ChaCha8Rng::seed_from_u64(train::mix_seed(0, &[n as u64, nf as u64, 0])),
+        );
+        let (_, full, ..) = train::polish(&start(n, &units), &Loss::L2, budget).unwrap();
+        assert!(full > r.loss, "{full} vs the lift's {}", r.loss);
+        assert!(r.loss_unlifted >= full);
     }
 }
 

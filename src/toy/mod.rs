@@ -182,6 +182,10 @@ mod loss_serde {
     }
 }
 
+/// The default budget of the exact trainer's final polish (L-BFGS iterations); at large `N`
+/// [`large::default_iters`].
+pub const DEFAULT_LBFGS_ITERS: u64 = 12000;
+
 impl TrainConfig {
     /// Defaults for `n`, `N` (the settings tuned for the note's sweep; see the README).
     pub fn new(n: usize, features: usize) -> Self {
@@ -195,7 +199,11 @@ impl TrainConfig {
             adam_steps: 300,
             adam_lr: 0.03,
             screen_iters: 200,
-            lbfgs_iters: 12000,
+            lbfgs_iters: if large::applies(n, features) {
+                large::default_iters(features)
+            } else {
+                DEFAULT_LBFGS_ITERS
+            },
             chain: true,
             batch: 256,
             importance_decay: None,

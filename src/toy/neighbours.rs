@@ -123,6 +123,23 @@
 //! large-N start, with the in-place L-BFGS of [`super::lbfgs`]): n = 3, N = 65 536 287 inner
 //! lists from 7 outer ones, 42.8 s before the two levels → 26 s; n = 4 310 from 11–12,
 //! 103 s → 49 s (`BENCH_THREADS=2`: 18 s and 33 s).
+//!
+//! # Direct evaluation
+//!
+//! Far from a minimum at the tree builder's sizes, the inner list still dies at nearly every
+//! step (its Cauchy–Schwarz bound charges every move in full): at n = 4, N = 65 536, 309 inner
+//! lists for 320 evaluations, each filtered from the outer list (one product per outer pair),
+//! assembled and sorted, to be evaluated once. The angular outer list holds only a few more
+//! pairs (7 per feature at n = 3, 12 at n = 4 in that polish) and, where it
+//! [`AngleList::serves`] with margin 0, every active pair; the evaluation skips inactive
+//! entries, so evaluating on it gives the inner list's numbers bit for bit (same active
+//! entries, same order). So when an inner list served only the evaluation it was built for,
+//! the next evaluations run on the angular list itself ([`direct`]), rebuilt as before when it
+//! no longer serves, until an inner list built at the last evaluated point would have served
+//! the current one (the bound `β` of the step below the inner margin): then inner lists
+//! return. Measured (`BENCH_THREADS=2 cargo bench --bench exact_polish -- "N=65536 large"`,
+//! alternating runs): n = 3 6.1 s against 7.7 s, n = 4 10.4 s against 14.5 s, the same
+//! losses. Like the two levels, it changes the cost, never the result.
 
 use rayon::prelude::*;
 
@@ -919,31 +936,7 @@ impl NeighbourList {
         }) {
             return None;
         }
-        let (d2, moved) = w
-            .par_chunks(n * ROW_BLOCK)
-            .zip(self.w0.par_chunks(n * ROW_BLOCK))
-            .map(|(a, a0)| {
-                let d2 = a
-                    .chunks(n)
-                    .zip(a0.chunks(n))
-                    .map(|(x, y)| dist2(x, y))
-                    .fold(0.0f64, f64::max);
-                (d2, a != a0)
-            })
-            .reduce(|| (0.0, false), |x, y| (x.0.max(y.0), x.1 | y.1));
-        let db = b
-            .iter()
-            .zip(&self.b0)
-            .map(|(x, y)| x - y)
-            .fold(0.0f64, f64::max);
-        if !moved && db <= 0.0 {
-            return Some(0.0);
-        }
-        // A move too small for its square to be a normal number still counts.
-        let d = d2.sqrt().max(f64::MIN_POSITIVE);
-        let rd = self.r_max + d;
-        let beta = 2.0 * self.r_max * d + d2 + db + dot_rounding(n) * rd * rd;
-        Some(if beta.is_nan() { f64::INFINITY } else { beta })
+        Some(move_bound(n, &self.w0, &self.b0, self.r_max, w, b))
     }
 
     /// Whether the list still holds every pair that can be active at `(w, b)` (module docs):
@@ -954,6 +947,37 @@ impl NeighbourList {
 
     fn accepts(&self, beta: f64) -> bool {
         beta == 0.0 || beta < self.margin * (1.0 - 1e-9)
+    }
+}
+
+/// The bound `β = 2RΔ + Δ² + B + γ(R + Δ)²` of the module docs for a move from `(w⁰, b⁰)`, with
+/// `R = r_max ≥ max |W⁰_i|`, to `(w, b)`: 0 when `w = w⁰` bit for bit and `b ≤ b⁰`, `∞` for a
+/// NaN.
+fn move_bound(n: usize, w0: &[f64], b0: &[f64], r_max: f64, w: &[f64], b: &[f64]) -> f64 {
+    let (d2, moved) = w
+        .par_chunks(n * ROW_BLOCK)
+        .zip(w0.par_chunks(n * ROW_BLOCK))
+        .map(|(a, a0)| {
+            let d2 = a
+                .chunks(n)
+                .zip(a0.chunks(n))
+                .map(|(x, y)| dist2(x, y))
+                .fold(0.0f64, f64::max);
+            (d2, a != a0)
+        })
+        .reduce(|| (0.0, false), |x, y| (x.0.max(y.0), x.1 | y.1));
+    let db = b.iter().zip(b0).map(|(x, y)| x - y).fold(0.0f64, f64::max);
+    if !moved && db <= 0.0 {
+        return 0.0;
+    }
+    // A move too small for its square to be a normal number still counts.
+    let d = d2.sqrt().max(f64::MIN_POSITIVE);
+    let rd = r_max + d;
+    let beta = 2.0 * r_max * d + d2 + db + dot_rounding(n) * rd * rd;
+    if beta.is_nan() {
+        f64::INFINITY
+    } else {
+        beta
     }
 }
 
@@ -1296,6 +1320,9 @@ struct State {
     outer: Option<Outer>,
     angle_slack: f64,
     angle: Option<(AngleList, usize)>,
+    /// Evaluating on the angular outer list itself (module docs, "Direct evaluation"), with
+    /// the inner margin its lists are built for.
+    direct: Option<f64>,
     memo: Option<Memo>,
 }
 
@@ -1304,6 +1331,7 @@ thread_local! {
     static REBUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static OUTER_BUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static TWO_LEVEL: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static DIRECT: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
     static EVALS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static REPEATS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -1330,12 +1358,16 @@ pub fn repeats() -> u64 {
     REPEATS.with(|r| r.get())
 }
 
-/// This thread's current skin and the size of its current list `(skin, entries)`, if any.
+/// This thread's current skin and the size of the list its evaluations run on
+/// `(skin, entries)` (the angular outer list under direct evaluation), if any.
 pub fn current() -> Option<(f64, usize)> {
     STATE.with(|s| {
         s.borrow()
             .as_ref()
-            .and_then(|st| st.live.as_ref().map(|l| (st.skin, l.list.entries())))
+            .and_then(|st| match (st.direct, st.angle.as_ref()) {
+                (Some(_), Some((a, _))) => Some((st.skin, a.entries())),
+                _ => st.live.as_ref().map(|l| (st.skin, l.list.entries())),
+            })
     })
 }
 
@@ -1364,6 +1396,19 @@ pub fn two_level() -> bool {
 /// the cost, never the result) and drops the thread's lists.
 pub fn set_two_level(on: bool) {
     TWO_LEVEL.with(|t| t.set(on));
+    clear_cache();
+}
+
+/// Whether this thread evaluates on its angular outer list while inner lists die at their
+/// first step (module docs, "Direct evaluation"); on unless [`set_direct`] turned it off.
+pub fn direct() -> bool {
+    DIRECT.with(|t| t.get())
+}
+
+/// Turns direct evaluation on angular outer lists on or off for this thread (for tests and
+/// benches: it changes the cost, never the result) and drops the thread's lists.
+pub fn set_direct(on: bool) {
+    DIRECT.with(|t| t.set(on));
     clear_cache();
 }
 
@@ -1410,36 +1455,53 @@ fn inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64, scale: f64) -> 
 }
 
 /// [`inner_list`] on an angular outer list (the tree builder's sizes): filtered from the
-/// thread's [`AngleList`] while it serves, else from a new one whose slack is tuned on how many
-/// inner lists the dead one served (×1.5 below [`ANGLE_SERVED_LOW`], ×0.75 above
-/// [`ANGLE_SERVED_HIGH`], within [`MIN_ANGLE_SLACK`]…[`MAX_ANGLE_SLACK`]); a fresh build when
-/// even the new list does not serve its own point.
+/// thread's [`AngleList`] while it serves ([`serving_angle_list`]), else a fresh build.
 fn angular_inner_list(st: &mut State, w: &[f64], b: &[f64], margin: f64) -> NeighbourList {
     let n = st.n;
-    if let Some((outer, served)) = st.angle.as_mut() {
-        if outer.serves(n, w, b, margin) {
-            *served += 1;
-            return outer.filtered(n, w, b, margin);
+    match serving_angle_list(st, w, b, margin, margin) {
+        Some(outer) => outer.filtered(n, w, b, margin),
+        None => NeighbourList::build(n, w, b, margin),
+    }
+}
+
+/// The thread's [`AngleList`] if it serves inner margin `need` at `(w, b)`, else a new one built
+/// for margin `build` (`≥ need`) whose slack is tuned on how many inner lists the dead one
+/// served (×1.5 below [`ANGLE_SERVED_LOW`], ×0.75 above [`ANGLE_SERVED_HIGH`], within
+/// [`MIN_ANGLE_SLACK`]…[`MAX_ANGLE_SLACK`]); `None` when even the new list does not serve its
+/// own point.
+fn serving_angle_list<'a>(
+    st: &'a mut State,
+    w: &[f64],
+    b: &[f64],
+    need: f64,
+    build: f64,
+) -> Option<&'a AngleList> {
+    let n = st.n;
+    let serves = st
+        .angle
+        .as_ref()
+        .is_some_and(|(outer, _)| outer.serves(n, w, b, need));
+    if !serves {
+        if let Some((_, served)) = st.angle.take() {
+            st.angle_slack = if served < ANGLE_SERVED_LOW {
+                st.angle_slack * 1.5
+            } else if served > ANGLE_SERVED_HIGH {
+                st.angle_slack * 0.75
+            } else {
+                st.angle_slack
+            }
+            .clamp(MIN_ANGLE_SLACK, MAX_ANGLE_SLACK);
         }
-    }
-    if let Some((_, served)) = st.angle.take() {
-        st.angle_slack = if served < ANGLE_SERVED_LOW {
-            st.angle_slack * 1.5
-        } else if served > ANGLE_SERVED_HIGH {
-            st.angle_slack * 0.75
-        } else {
-            st.angle_slack
+        let outer = AngleList::build(n, w, b, build, st.angle_slack);
+        OUTER_BUILDS.with(|r| r.set(r.get() + 1));
+        if !outer.serves(n, w, b, need) {
+            return None;
         }
-        .clamp(MIN_ANGLE_SLACK, MAX_ANGLE_SLACK);
+        st.angle = Some((outer, 0));
     }
-    let outer = AngleList::build(n, w, b, margin, st.angle_slack);
-    OUTER_BUILDS.with(|r| r.set(r.get() + 1));
-    if !outer.serves(n, w, b, margin) {
-        return NeighbourList::build(n, w, b, margin);
-    }
-    let inner = outer.filtered(n, w, b, margin);
-    st.angle = Some((outer, 1));
-    inner
+    let (outer, served) = st.angle.as_mut()?;
+    *served += 1;
+    Some(outer)
 }
 
 /// The loss on this thread's cached list, rebuilt (with the tuned skin) when it is not valid at
@@ -1471,17 +1533,30 @@ pub fn eval_cached(
             outer: None,
             angle_slack: INITIAL_ANGLE_SLACK,
             angle: None,
+            direct: None,
             memo: None,
         });
     let hit = st.memo.as_ref().is_some_and(|m| m.at(w, b, loss));
     if hit {
         REPEATS.with(|r| r.set(r.get() + 1));
     } else {
+        let angular = two_level() && direct() && Builder::for_size(n, nf) == Builder::Tree;
+        // Back to inner lists once one built at the last point would have served this one.
+        if let (Some(margin), Some(last)) = (st.direct, st.memo.as_ref()) {
+            let r_max = amplitudes(n, &last.w).into_iter().fold(0.0, f64::max);
+            if move_bound(n, &last.w, &last.b, r_max, w, b) < margin * (1.0 - 1e-9) {
+                st.direct = None;
+            }
+        }
         let beta = st.live.as_ref().and_then(|l| l.list.bound_at(n, w, b));
         match (&mut st.live, beta) {
-            (Some(live), Some(x)) if live.list.accepts(x) => live.served.push(x),
+            (Some(live), Some(x)) if st.direct.is_none() && live.list.accepts(x) => {
+                live.served.push(x)
+            }
             _ => {
+                let mut short = false;
                 if let (Some(dead), Some(failed)) = (st.live.take(), beta) {
+                    short = dead.served.len() == 1;
                     let mut gaps = dead.list.gaps.clone();
                     gaps.sort_unstable_by(f32::total_cmp);
                     let f = skin_choice(&ListHistory {
@@ -1499,17 +1574,26 @@ pub fn eval_cached(
                 st.live = None;
                 let scale = height_scale(n, w, b);
                 let margin = st.skin * scale;
-                let list = if two_level() {
-                    inner_list(&mut st, w, b, margin, scale)
+                if angular && (short || st.direct.is_some()) {
+                    // The inner list died at its first step: evaluate on the outer list.
+                    st.direct = Some(margin);
                 } else {
-                    NeighbourList::build(n, w, b, margin)
-                };
-                st.live = Some(Live {
-                    list,
-                    served: vec![0.0],
-                    scale,
-                });
-                REBUILDS.with(|r| r.set(r.get() + 1));
+                    st.direct = None;
+                }
+                if st.direct.is_none() || serving_angle_list(&mut st, w, b, 0.0, margin).is_none() {
+                    st.direct = None;
+                    let list = if two_level() {
+                        inner_list(&mut st, w, b, margin, scale)
+                    } else {
+                        NeighbourList::build(n, w, b, margin)
+                    };
+                    st.live = Some(Live {
+                        list,
+                        served: vec![0.0],
+                        scale,
+                    });
+                    REBUILDS.with(|r| r.set(r.get() + 1));
+                }
             }
         }
         EVALS.with(|r| r.set(r.get() + 1));
@@ -1523,7 +1607,10 @@ pub fn eval_cached(
         });
         m.gw.resize(n * nf, 0.0);
         m.gb.resize(nf, 0.0);
-        let list = &st.live.as_ref().unwrap().list;
+        let list = match st.direct {
+            Some(_) => &st.angle.as_ref().unwrap().0.rows,
+            None => &st.live.as_ref().unwrap().list,
+        };
         m.l = eval_list(list, n, w, b, loss, Some((&mut m.gw, &mut m.gb)));
         m.w.clear();
         m.w.extend_from_slice(w);
@@ -2113,39 +2200,51 @@ mod tests {
 
     /// The angular outer lists of the tree builder's sizes change the cost, never the
     /// result: a polish of the large-N start at N = 16 384 gives the same bits with and
-    /// without them, with most inner lists drawn from them.
+    /// without them, with most inner lists drawn from them; evaluating on the outer list
+    /// itself while inner lists die at their first step (module docs, "Direct evaluation")
+    /// gives the same bits again with fewer inner lists.
     #[test]
     fn angular_lists_change_cost_not_result() {
         let (n, nf) = (3, TREE_MIN_FEATURES);
         assert_eq!(Builder::for_size(n, nf), Builder::Tree);
         let units = large::directions(n, nf, &mut ChaCha8Rng::seed_from_u64(23));
-        polish_with_and_without_outer_lists(&large::start(n, &units), 25);
+        let (inner, direct) = polish_with_and_without_outer_lists(&large::start(n, &units), 25);
+        assert!(
+            direct < inner,
+            "{direct} inner lists with direct evaluation, {inner} without"
+        );
     }
 
-    /// Polishes `start` for `iters` iterations with and without the outer lists and asserts
-    /// the same bits, the inner lists rebuilt at the same points, and most of them drawn from
-    /// outer ones.
-    fn polish_with_and_without_outer_lists(start: &Model, iters: u64) {
-        let run = |on: bool| {
-            set_two_level(on);
+    /// Polishes `start` for `iters` iterations with and without the outer lists, and with the
+    /// direct evaluation on, and asserts the same bits, the inner lists rebuilt at the same
+    /// points without direct evaluation, and most of them drawn from outer ones. Returns the
+    /// inner list builds without and with direct evaluation.
+    fn polish_with_and_without_outer_lists(start: &Model, iters: u64) -> (u64, u64) {
+        let run = |two: bool, direct: bool| {
+            set_two_level(two);
+            set_direct(direct);
             let (o0, r0) = (outer_builds(), rebuilds());
             let (m, l, ..) = train::polish(start, &Loss::L2, iters).unwrap();
             (m, l, outer_builds() - o0, rebuilds() - r0)
         };
-        let (m1, l1, outer1, builds1) = run(true);
-        let (m2, l2, outer2, builds2) = run(false);
+        let (m1, l1, outer1, builds1) = run(true, false);
+        let (m2, l2, outer2, builds2) = run(false, false);
+        let (m3, l3, _, builds3) = run(true, true);
         set_two_level(true);
-        assert_eq!(l1.to_bits(), l2.to_bits());
-        assert!(m1
-            .w
-            .iter()
-            .zip(m2.w.iter())
-            .all(|(x, y)| x.to_bits() == y.to_bits()));
-        assert!(m1
-            .b
-            .iter()
-            .zip(m2.b.iter())
-            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        set_direct(true);
+        for (m, l) in [(&m2, l2), (&m3, l3)] {
+            assert_eq!(l1.to_bits(), l.to_bits());
+            assert!(m1
+                .w
+                .iter()
+                .zip(m.w.iter())
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(m1
+                .b
+                .iter()
+                .zip(m.b.iter())
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
         assert_eq!(
             builds1, builds2,
             "the inner lists are rebuilt at the same points"
@@ -2155,15 +2254,18 @@ mod tests {
             outer1 > 0 && 2 * outer1 < builds1,
             "{outer1} outer, {builds1} inner builds"
         );
+        (builds1, builds3)
     }
 
     /// The two-level scheme changes the cost, never the result: a polish from a spread start
     /// (where lists die at nearly every step) gives the same bits with and without it, and
-    /// draws most inner lists from outer ones.
+    /// draws most inner lists from outer ones. At this size (the Gram builder's) there is no
+    /// direct evaluation.
     #[test]
     fn two_levels_change_cost_not_result() {
         let start = train::spread_start(3, 2500, 1, &mut ChaCha8Rng::seed_from_u64(10));
-        polish_with_and_without_outer_lists(&start, 60);
+        let (inner, direct) = polish_with_and_without_outer_lists(&start, 60);
+        assert_eq!(inner, direct);
     }
 
     proptest! {

@@ -103,7 +103,7 @@ impl Shard {
 /// A large-`N` exact model ([`super::large::applies`]) is one start polished for
 /// `lbfgs_iters` iterations on a neighbour list, `LARGE_ITER_WEIGHT · N n` per iteration (the
 /// list's pairs and L-BFGS's `O(memory · N n)` vector work), plus (L2) the multi-start model of
-/// [`super::large::LARGE_FROM`] features it must beat. `LARGE_ITER_WEIGHT` is calibrated on
+/// [`super::large::LIFT_FROM`] features it must beat (at its own default budget). `LARGE_ITER_WEIGHT` is calibrated on
 /// this code base: `n = 3`, `N = 16384`, 3000 iterations polished in 114 s, and the multi-start
 /// `n = 8`, `N = 1024` model of the note sweep trained in 94 s.
 pub fn estimated_cost(cfg: &TrainConfig) -> f64 {
@@ -116,7 +116,8 @@ pub fn estimated_cost(cfg: &TrainConfig) -> f64 {
         let polish = cfg.lbfgs_iters as f64 * LARGE_ITER_WEIGHT * nf * n;
         let candidate = match cfg.loss {
             super::Loss::L2 => estimated_cost(&TrainConfig {
-                features: super::large::LARGE_FROM,
+                features: super::large::LIFT_FROM,
+                lbfgs_iters: super::DEFAULT_LBFGS_ITERS,
                 ..cfg.clone()
             }),
             _ => 0.0,
@@ -349,7 +350,7 @@ mod tests {
     /// `max(total/M + max job, …)` ≤ total/M + largest job cost.
     /// Regression: a large-N model was costed as the dense `N² n` loop, so a sweep to
     /// N = 65536 printed "about 29 hours left" two minutes into a 25-minute run. Its cost is
-    /// linear in N and in the polish budget, on top of the 4096-feature candidate.
+    /// linear in N and in the polish budget, on top of the 1024-feature candidate.
     #[test]
     fn large_n_cost_is_linear_in_n_and_budget() {
         let at = |nf: usize, iters: u64| {
@@ -357,12 +358,15 @@ mod tests {
             c.lbfgs_iters = iters;
             estimated_cost(&c)
         };
-        let candidate = at(crate::toy::large::LARGE_FROM, 3000);
+        let candidate = at(
+            crate::toy::large::LIFT_FROM,
+            crate::toy::DEFAULT_LBFGS_ITERS,
+        );
         let (a, b) = (at(16384, 3000) - candidate, at(65536, 3000) - candidate);
         assert!(a > 0.0 && (b / a - 4.0).abs() < 1e-9, "{a} {b}");
         assert!(((at(16384, 6000) - candidate) / a - 2.0).abs() < 1e-9);
-        // The multi-start trainer's cost at N = 4096 (N² n per evaluation) is a fixed part.
-        let dense = 2000.0 * 4096f64.powi(2) * 3.0 * 4.0 / 3.0;
+        // The multi-start trainer's cost at N = 1024 (N² n per evaluation) is a fixed part.
+        let dense = 2000.0 * 1024f64.powi(2) * 3.0 * 4.0 / 3.0;
         assert!(
             (candidate / dense - 1.0).abs() < 1e-9,
             "{candidate} {dense}"

@@ -736,7 +736,13 @@ impl Screen {
 /// (`delta · R` at `ρ = 1`, the linear extrapolation). A polish's gain per round falls
 /// roughly geometrically, so `Δ` estimates what is left; [`RACE_SAFETY`] covers the runners
 /// whose gains pick up again after a slow stretch.
-fn hopeless(gain: f64, delta: f64, before: Option<f64>, rounds_left: u64, best: f64) -> bool {
+pub(crate) fn hopeless(
+    gain: f64,
+    delta: f64,
+    before: Option<f64>,
+    rounds_left: u64,
+    best: f64,
+) -> bool {
     let r = rounds_left as f64;
     let rho = match before {
         Some(b) if b > 0.0 && delta >= 0.0 => (delta / b).min(1.0),
