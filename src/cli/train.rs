@@ -117,6 +117,7 @@ impl Settings {
         }
         if let Some(i) = self.lbfgs_iters {
             c.lbfgs_iters = i;
+            c.lbfgs_auto = false;
         }
         if let Some(b) = self.batch {
             c.batch = b;

@@ -150,6 +150,12 @@ pub struct TrainConfig {
     pub screen_iters: u64,
     /// Maximum L-BFGS iterations of the final polish of the best start (exact trainer).
     pub lbfgs_iters: u64,
+    /// `lbfgs_iters` is the default for the size, not one given: a sweep's model of another
+    /// size takes that size's default ([`TrainConfig::new`]; at large N
+    /// [`large::default_iters`]). Absent in results written before it (then `false`: their
+    /// budget is the one stored).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lbfgs_auto: bool,
     /// Use the halving chain of lifted starts (exact trainer).
     pub chain: bool,
     /// Minibatch size (sampled trainer).
@@ -164,6 +170,10 @@ pub struct TrainConfig {
     /// Sampled trainer: decoupled weight decay on `W` (negative pulls norms toward 1).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub weight_decay: f64,
+}
+
+fn is_false(x: &bool) -> bool {
+    !*x
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -204,6 +214,7 @@ impl TrainConfig {
             } else {
                 DEFAULT_LBFGS_ITERS
             },
+            lbfgs_auto: true,
             chain: true,
             batch: 256,
             importance_decay: None,

@@ -137,16 +137,20 @@ pub fn estimated_cost(cfg: &TrainConfig) -> f64 {
 
 /// The configuration of one job of a sweep. In a sweep over a list of sparsities (`list`) the
 /// template carries the sampled trainer's Adam settings; its exact models (`S = None`) take the
-/// exact trainer's defaults for those instead.
+/// exact trainer's defaults for those instead. A template whose L-BFGS budget is the default
+/// (`lbfgs_auto`, no `--lbfgs-iters` given) gives each job its own size's default budget.
 pub fn job_config(template: &TrainConfig, job: Job, list: bool) -> TrainConfig {
     let mut c = template.clone();
     c.n = job.0;
     c.features = job.1;
     c.sparsity = job.2;
+    let d = TrainConfig::new(job.0, job.1);
     if list && job.2.is_none() {
-        let d = TrainConfig::new(job.0, job.1);
         c.adam_steps = d.adam_steps;
         c.adam_lr = d.adam_lr;
+    }
+    if c.lbfgs_auto {
+        c.lbfgs_iters = d.lbfgs_iters;
     }
     c
 }
@@ -371,6 +375,30 @@ mod tests {
             (candidate / dense - 1.0).abs() < 1e-9,
             "{candidate} {dense}"
         );
+    }
+
+    /// Regression: a sweep's template is made at one size, and its jobs took its L-BFGS budget
+    /// (12 000) at every size, so a sweep to N = 2^20 polished 12 000 iterations where `train`
+    /// polishes 128, and its time-left estimate read five hours for a 20-minute sweep. A
+    /// default budget follows each job's size; a given one is kept.
+    #[test]
+    fn jobs_take_their_own_default_budget() {
+        let t = TrainConfig::new(1, 1);
+        assert!(t.lbfgs_auto);
+        for (n, nf) in [(3, 1024), (3, 65536), (4, 1 << 20), (2, 8192)] {
+            let c = job_config(&t, (n, nf, None), false);
+            assert_eq!(c.lbfgs_iters, TrainConfig::new(n, nf).lbfgs_iters);
+        }
+        assert_eq!(job_config(&t, (4, 1 << 20, None), false).lbfgs_iters, 128);
+        let mut given = t.clone();
+        given.lbfgs_iters = 3000;
+        given.lbfgs_auto = false;
+        assert_eq!(job_config(&given, (4, 1 << 20, None), false).lbfgs_iters, 3000);
+        // Results written before the flag read as a given budget.
+        let mut old = serde_json::to_value(&given).unwrap();
+        old.as_object_mut().unwrap().remove("lbfgs_auto");
+        let back: TrainConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(back, given);
     }
 
     #[test]
