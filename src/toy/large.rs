@@ -577,6 +577,7 @@ mod tests {
 pub mod study {
     use serde::{Deserialize, Serialize};
 
+    use super::{LARGE_FROM, LIFT_FROM};
     use crate::error::Result;
     use crate::toy::sweep::SweepRecord;
 
@@ -702,10 +703,10 @@ pub mod study {
         o.push_str(&format!(
             "Made by `{}`, then summarised with `cargo run --release --example large_n_study \
              -- DIR docs/large_n`. For N > {} the exact loss is trained from one structured \
-             start (module `toy::large`) on the neighbour-list loss; smaller N use the default \
-             multi-start trainer.\n\n",
-            s.command,
-            super::LARGE_FROM
+             start (module `toy::large`) on the neighbour-list loss, against the degenerate lift \
+             of the multi-start trainer's {}-feature model (`start` says which won); smaller N \
+             use the default multi-start trainer.\n\n",
+            s.command, LARGE_FROM, LIFT_FROM
         ));
         o.push_str(
             "| n | N | gain | gain/N | best smaller-N gain | non-degenerate start's gain | E/N | D | mean m | θ_min median | θ law | ratio | cap density | lattice | converged | start | s |\n\
@@ -795,8 +796,10 @@ pub mod study {
                 .collect();
             if !lifted.is_empty() {
                 o.push_str(&format!(
-                    "Where a lift won, the best non-degenerate start reached {} within the same \
-                     L-BFGS budget; those rows' θ_min is that of the lifted directions. ",
+                    "Where a lift won, the best non-degenerate start reached {} (polished until \
+                     its budget was spent or, for N > {LARGE_FROM}, until it could not reach the \
+                     lift's gain within it); those rows' θ_min is that of the lifted \
+                     directions. ",
                     lifted.join(", ")
                 ));
             }

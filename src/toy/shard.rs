@@ -393,7 +393,10 @@ mod tests {
         let mut given = t.clone();
         given.lbfgs_iters = 3000;
         given.lbfgs_auto = false;
-        assert_eq!(job_config(&given, (4, 1 << 20, None), false).lbfgs_iters, 3000);
+        assert_eq!(
+            job_config(&given, (4, 1 << 20, None), false).lbfgs_iters,
+            3000
+        );
         // Results written before the flag read as a given budget.
         let mut old = serde_json::to_value(&given).unwrap();
         old.as_object_mut().unwrap().remove("lbfgs_auto");
