@@ -83,10 +83,6 @@ fn bench_model<M: Measurement + 'static>(
 }
 
 fn bench<M: Measurement + 'static>(c: &mut Criterion<M>) {
-    // One core: the global pool has one thread (the parallel loops run inline).
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build_global();
     let (n, nf) = (8, 1024);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let w = DMatrix::from_fn(n, nf, |_, _| rng.random_range(-0.5..0.5));
@@ -161,7 +157,19 @@ fn config<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
         .configure_from_args()
 }
 
+/// One core: the global pool has one thread, this one (`use_current_thread`), so that the
+/// parallel loops of an evaluation run inline, as they do in the trainer (whose polishes run
+/// on the pool's workers). With a pool thread beside the calling one, each of an evaluation's
+/// three parallel loops handed a job to that thread and waited for it (`BENCH_OUTSIDE_POOL=1`
+/// measures that way: the same numbers, at that cost).
 fn main() {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1);
+    let pool = if std::env::var_os("BENCH_OUTSIDE_POOL").is_some_and(|v| v == "1") {
+        pool
+    } else {
+        pool.use_current_thread()
+    };
+    let _ = pool.build_global();
     if std::env::var_os("BENCH_CPU_TIME").is_some_and(|v| v == "1") {
         let mut c = config(Criterion::default().with_measurement(CpuTime(WallTime)));
         bench(&mut c);
