@@ -2358,7 +2358,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
         /// Angular outer lists under random moves of weights and biases: whenever one serves,
-        /// the list filtered from it holds every active pair and gives the dense loss.
+        /// the list filtered from it holds every active pair and gives the dense loss, and so
+        /// does the outer list itself where it serves margin 0 (direct evaluation).
         #[test]
         fn no_active_pair_is_missed_on_angular_lists(
             seed in 0u64..1000,
@@ -2386,6 +2387,14 @@ mod tests {
                     let list = outer.filtered(n, w, b, margin);
                     active_pairs_listed(&list, &m);
                     assert_same(&on_list(&list, &m), &dense(&m));
+                }
+                // Direct evaluation: the outer list's own rows where it serves margin 0.
+                // (Its rows carry no Cauchy–Schwarz validity of their own: `serves` is it.)
+                if outer.serves(n, w, b, 0.0) {
+                    active_pairs_listed(&outer.rows, &m);
+                    let (mut gw, mut gb) = (vec![0.0; n * nf], vec![0.0; nf]);
+                    let l = eval_list(&outer.rows, n, w, b, &Loss::L2, Some((&mut gw, &mut gb)));
+                    assert_same(&(l, gw, gb), &dense(&m));
                 }
             }
         }
