@@ -12,8 +12,6 @@
 
 use std::time::Instant;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use superpose::toy::{exact, large, train, Loss};
 
 fn main() {
@@ -26,8 +24,7 @@ fn main() {
     let (n, nf, iters) = (n as usize, nf as usize, iters as u64);
     let factor = parse(3).unwrap_or(large::INTERCEPT_ANGLE);
     let t0 = Instant::now();
-    let mut rng = ChaCha8Rng::seed_from_u64(train::mix_seed(0, &[n as u64, nf as u64, 0]));
-    let units = large::directions(n, nf, &mut rng);
+    let units = large::directions(n, nf, &mut large::start_rng(0, n, nf));
     let mut model = large::start_at(n, &units, factor);
     drop(units);
     let loss = Loss::L2;

@@ -245,6 +245,11 @@ pub fn start_at(n: usize, units: &[f64], factor: f64) -> Model {
     }
 }
 
+/// The random stream of the structured start of `(seed, n, N)` (the `n ≥ 4` directions).
+pub fn start_rng(seed: u64, n: usize, features: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(train::mix_seed(seed, &[n as u64, features as u64, 0]))
+}
+
 /// The L2 loss of [`train::lift`] of a model of `small` features and loss `l_small` to
 /// `features` features.
 ///
@@ -289,7 +294,7 @@ pub fn train_large(
         lift_loss(loss.l0(), r.loss, r.model.features(), features)
     });
     let t0 = Instant::now();
-    let mut rng = ChaCha8Rng::seed_from_u64(train::mix_seed(seed, &[n as u64, features as u64, 0]));
+    let mut rng = start_rng(seed, n, features);
     let units = directions_with(n, features, &mut rng, &mut |step| {
         observer.event(&Event::Building {
             n,
@@ -561,11 +566,7 @@ mod tests {
             chunks < budget / POLISH_CHUNK && seen.iter().any(|s| s.contains("cannot reach")),
             "{seen:?}"
         );
-        let units = directions(
-            n,
-            nf,
-            &mut ChaCha8Rng::seed_from_u64(train::mix_seed(0, &[n as u64, nf as u64, 0])),
-        );
+        let units = directions(n, nf, &mut start_rng(0, n, nf));
         let (_, full, ..) = train::polish(&start(n, &units), &Loss::L2, budget).unwrap();
         assert!(full > r.loss, "{full} vs the lift's {}", r.loss);
         assert!(r.loss_unlifted >= full);

@@ -700,9 +700,8 @@ impl AngleList {
                 out
             })
             .collect();
-        let mut pairs = blocks.concat();
-        pairs.par_sort_unstable_by_key(|e| (e.0, e.1));
-        pairs.dedup_by_key(|e| (e.0, e.1));
+        // In the tree's order, each pair from both ends: `from_pairs` orders them.
+        let pairs = blocks.concat();
         let rows = NeighbourList::from_pairs(n, w, b, &amp, a_max, 0.0, Builder::Tree, pairs);
         AngleList {
             rows,
@@ -790,22 +789,14 @@ impl NeighbourList {
         let (amp, a_max, thr) = threshold(n, w, margin);
         let pairs = match builder {
             Builder::Gram => gram_pairs(n, w, b, &amp, thr),
-            Builder::Tree => {
-                let mut p = tree_pairs(n, w, b, &amp, a_max, thr);
-                p.iter_mut().for_each(|e| {
-                    if e.0 > e.1 {
-                        (e.0, e.1) = (e.1, e.0);
-                    }
-                });
-                p.par_sort_unstable_by_key(|e| (e.0, e.1));
-                p.dedup_by_key(|e| (e.0, e.1));
-                p
-            }
+            // Each pair found from both ends, in query order: `from_pairs` orders them.
+            Builder::Tree => tree_pairs(n, w, b, &amp, a_max, thr),
         };
         Self::from_pairs(n, w, b, &amp, a_max, margin, builder, pairs)
     }
 
-    /// The list of `pairs` (each unordered pair once) built at `(w, b)`.
+    /// The list of the unordered pairs `pairs` (in any order, either way round, repeated or
+    /// not) built at `(w, b)`.
     #[allow(clippy::too_many_arguments)]
     fn from_pairs(
         n: usize,
@@ -818,19 +809,12 @@ impl NeighbourList {
         mut pairs: Vec<Pair>,
     ) -> Self {
         let nf = b.len();
-        // Rows: both directions of every pair, each row sorted.
-        let mut offsets = vec![0usize; nf + 1];
-        for &(i, j, _) in &pairs {
-            offsets[i as usize + 1] += 1;
-            offsets[j as usize + 1] += 1;
-        }
-        for i in 0..nf {
-            offsets[i + 1] += offsets[i];
-        }
-        // Pairs `i < j` in lexicographic order (every builder's, after its sort; any other
-        // input is put so) fill each row in increasing order: row `r` gets its `j < r` from the
-        // pairs `(j, r)`, in the order of `j`, before its own pairs `(r, j)`. So an entry's
-        // mirror is where its pair's other half went, and no row needs sorting or searching.
+        // Pairs `i < j` in strictly lexicographic order (the Gram builder's and the filter's;
+        // any other input — the k-d tree's, each pair found from both ends — is put so: each
+        // pair as `i < j`, sorted, once) fill each row in increasing order: row `r` gets its
+        // `j < r` from the pairs `(j, r)`, in the order of `j`, before its own pairs `(r, j)`.
+        // So an entry's mirror is where its pair's other half went, and no row needs sorting
+        // or searching.
         let ordered = pairs.iter().all(|p| p.0 < p.1)
             && pairs
                 .windows(2)
@@ -839,7 +823,17 @@ impl NeighbourList {
             for p in pairs.iter_mut().filter(|p| p.0 > p.1) {
                 (p.0, p.1) = (p.1, p.0);
             }
-            pairs.sort_unstable_by_key(|p| (p.0, p.1));
+            pairs.par_sort_unstable_by_key(|p| (p.0, p.1));
+            pairs.dedup_by_key(|p| (p.0, p.1));
+        }
+        // Rows: both directions of every pair, each row sorted.
+        let mut offsets = vec![0usize; nf + 1];
+        for &(i, j, _) in &pairs {
+            offsets[i as usize + 1] += 1;
+            offsets[j as usize + 1] += 1;
+        }
+        for i in 0..nf {
+            offsets[i + 1] += offsets[i];
         }
         let mut cursor = offsets.clone();
         let mut idx = vec![0u32; offsets[nf]];
@@ -1321,7 +1315,8 @@ struct State {
     angle_slack: f64,
     angle: Option<(AngleList, usize)>,
     /// Evaluating on the angular outer list itself (module docs, "Direct evaluation"), with
-    /// the inner margin its lists are built for.
+    /// the inner margin of the point where it began (the angular lists' build margin and the
+    /// way back's test).
     direct: Option<f64>,
     memo: Option<Memo>,
 }
@@ -1504,6 +1499,14 @@ fn serving_angle_list<'a>(
     Some(outer)
 }
 
+/// Whether an inner list of margin `margin` built at the last evaluated point would serve
+/// `(w, b)`: the bound `β` of the step below the margin (module docs; the way back from direct
+/// evaluation).
+fn inner_would_serve(last: &Memo, n: usize, w: &[f64], b: &[f64], margin: f64) -> bool {
+    let r_max = amplitudes(n, &last.w).into_iter().fold(0.0, f64::max);
+    move_bound(n, &last.w, &last.b, r_max, w, b) < margin * (1.0 - 1e-9)
+}
+
 /// The loss on this thread's cached list, rebuilt (with the tuned skin) when it is not valid at
 /// `(w, b)`. The result depends on `(w, b)` only (module docs).
 ///
@@ -1541,58 +1544,57 @@ pub fn eval_cached(
         REPEATS.with(|r| r.set(r.get() + 1));
     } else {
         let angular = two_level() && direct() && Builder::for_size(n, nf) == Builder::Tree;
-        // Back to inner lists once one built at the last point would have served this one.
-        if let (Some(margin), Some(last)) = (st.direct, st.memo.as_ref()) {
-            let r_max = amplitudes(n, &last.w).into_iter().fold(0.0, f64::max);
-            if move_bound(n, &last.w, &last.b, r_max, w, b) < margin * (1.0 - 1e-9) {
-                st.direct = None;
+        // Direct evaluation (module docs) goes on on the angular list while it serves, until
+        // an inner list built at the last point would have served this one.
+        let on_outer = match (st.direct, st.memo.as_ref()) {
+            (Some(margin), Some(last)) if !inner_would_serve(last, n, w, b, margin) => {
+                serving_angle_list(&mut st, w, b, 0.0, margin).is_some()
             }
-        }
-        let beta = st.live.as_ref().and_then(|l| l.list.bound_at(n, w, b));
-        match (&mut st.live, beta) {
-            (Some(live), Some(x)) if st.direct.is_none() && live.list.accepts(x) => {
-                live.served.push(x)
-            }
-            _ => {
-                let mut short = false;
-                if let (Some(dead), Some(failed)) = (st.live.take(), beta) {
-                    short = dead.served.len() == 1;
-                    let mut gaps = dead.list.gaps.clone();
-                    gaps.sort_unstable_by(f32::total_cmp);
-                    let f = skin_choice(&ListHistory {
-                        margin: dead.list.margin,
-                        served: &dead.served,
-                        failed,
-                        gaps: &gaps,
-                        n,
-                        features: nf,
-                        nonzero: nf - dead.list.null.len(),
-                        builder: dead.list.builder,
-                    });
-                    st.skin = (dead.list.margin * f / dead.scale).clamp(MIN_SKIN, MAX_SKIN);
-                }
-                st.live = None;
-                let scale = height_scale(n, w, b);
-                let margin = st.skin * scale;
-                if angular && (short || st.direct.is_some()) {
-                    // The inner list died at its first step: evaluate on the outer list.
-                    st.direct = Some(margin);
-                } else {
-                    st.direct = None;
-                }
-                if st.direct.is_none() || serving_angle_list(&mut st, w, b, 0.0, margin).is_none() {
-                    st.direct = None;
-                    let list = if two_level() {
-                        inner_list(&mut st, w, b, margin, scale)
+            _ => false,
+        };
+        if !on_outer {
+            st.direct = None;
+            let beta = st.live.as_ref().and_then(|l| l.list.bound_at(n, w, b));
+            match (&mut st.live, beta) {
+                (Some(live), Some(x)) if live.list.accepts(x) => live.served.push(x),
+                _ => {
+                    let mut short = false;
+                    if let (Some(dead), Some(failed)) = (st.live.take(), beta) {
+                        short = dead.served.len() == 1;
+                        let mut gaps = dead.list.gaps.clone();
+                        gaps.sort_unstable_by(f32::total_cmp);
+                        let f = skin_choice(&ListHistory {
+                            margin: dead.list.margin,
+                            served: &dead.served,
+                            failed,
+                            gaps: &gaps,
+                            n,
+                            features: nf,
+                            nonzero: nf - dead.list.null.len(),
+                            builder: dead.list.builder,
+                        });
+                        st.skin = (dead.list.margin * f / dead.scale).clamp(MIN_SKIN, MAX_SKIN);
+                    }
+                    st.live = None;
+                    let scale = height_scale(n, w, b);
+                    let margin = st.skin * scale;
+                    if angular && short && serving_angle_list(&mut st, w, b, 0.0, margin).is_some()
+                    {
+                        // The inner list died at its first step: evaluate on the outer list.
+                        st.direct = Some(margin);
                     } else {
-                        NeighbourList::build(n, w, b, margin)
-                    };
-                    st.live = Some(Live {
-                        list,
-                        served: vec![0.0],
-                        scale,
-                    });
-                    REBUILDS.with(|r| r.set(r.get() + 1));
+                        let list = if two_level() {
+                            inner_list(&mut st, w, b, margin, scale)
+                        } else {
+                            NeighbourList::build(n, w, b, margin)
+                        };
+                        st.live = Some(Live {
+                            list,
+                            served: vec![0.0],
+                            scale,
+                        });
+                        REBUILDS.with(|r| r.set(r.get() + 1));
+                    }
                 }
             }
         }
@@ -1757,10 +1759,11 @@ mod tests {
         }
     }
 
-    /// `from_pairs` takes its mirrors from the fill order of pairs in lexicographic order (every
-    /// builder's, and any other input after a sort): the same rows for pairs in any order, and
-    /// the mirrors a binary search of the sorted rows finds (the construction before the fill
-    /// order; changes the cost, never the result).
+    /// `from_pairs` takes its mirrors from the fill order of pairs in lexicographic order (the
+    /// Gram builder's and the filter's, and any other input after it is ordered): the same rows
+    /// for pairs in any order or found from both ends (the k-d tree's), and the mirrors a
+    /// binary search of the sorted rows finds (the construction before the fill order; changes
+    /// the cost, never the result).
     #[test]
     fn ordered_pairs_give_the_searched_list() {
         let mut rng = ChaCha8Rng::seed_from_u64(21);
@@ -1776,10 +1779,18 @@ mod tests {
                 pairs.reverse();
                 let (amp, a_max, _) = threshold(n, m.w.as_slice(), 0.3);
                 let (w, b) = (m.w.as_slice(), m.b.as_slice());
+                // And each found from both ends, as the k-d tree's queries find them.
+                let both: Vec<Pair> = pairs.iter().flat_map(|p| [*p, (p.1, p.0, p.2)]).collect();
                 let slow = NeighbourList::from_pairs(n, w, b, &amp, a_max, 0.3, builder, pairs);
                 assert_eq!(fast.offsets, slow.offsets, "n = {n}");
                 assert_eq!(fast.idx, slow.idx, "n = {n}");
                 assert_eq!(fast.mirror, slow.mirror, "n = {n}");
+                let twice = NeighbourList::from_pairs(n, w, b, &amp, a_max, 0.3, builder, both);
+                assert_eq!(
+                    (&fast.offsets, &fast.idx, &fast.mirror),
+                    (&twice.offsets, &twice.idx, &twice.mirror),
+                    "n = {n}, pairs from both ends"
+                );
                 let off = &fast.offsets;
                 for i in 0..nf {
                     assert!(
